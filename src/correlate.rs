@@ -1,0 +1,239 @@
+//! Correlation state: the only mutable part of the engine
+//! (upstream: src/analysisd/eventinfo.c `Search_LastSids`, `Search_LastGroups`,
+//! `Search_LastEvents`; eventinfo_list.c).
+//!
+//! A [`Correlation`] belongs to one session. It keeps the events that produced
+//! a final rule (newest last), the per-rule "previous matches" lists that
+//! `if_matched_sid`/`if_matched_group` rules search, `firedtimes`, `ignore`
+//! timestamps, first-time-seen keys and `check_diff` contents. Time is never
+//! read here: every call gets `now` from the caller's clock.
+//!
+//! The counting rule (spec rules.md 4.2): a rule with `frequency="F"` matches
+//! when F−1 qualifying previous events are in the window, i.e. it fires on the
+//! F-th event counting the current one; the current event and the newest
+//! counted event are then marked `matched = level`, which stops later searches
+//! of rules of that level or lower at them.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use crate::event::{Event, StaticField};
+use crate::rules::{Rule, SameField, Search};
+
+/// An event kept for correlation.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub ev: Event,
+    /// Highest correlation level that consumed this event.
+    pub matched: u32,
+}
+
+/// Per-session correlation state.
+#[derive(Debug, Clone)]
+pub struct Correlation {
+    /// Global event list, oldest first; `base` is the sequence number of `events[0]`.
+    events: VecDeque<Stored>,
+    base: u64,
+    capacity: usize,
+    /// Per rule: sequence numbers of stored events whose final rule it was (if it owns a list).
+    sid_lists: Vec<Vec<u64>>,
+    /// Per `if_matched_group` rule: its group list.
+    group_lists: Vec<Vec<u64>>,
+    pub firedtimes: Vec<u32>,
+    pub ignore_since: Vec<i64>,
+    pub fts_seen: HashSet<Vec<u8>>,
+    pub diff_last: HashMap<(Vec<u8>, u32), Vec<u8>>,
+}
+
+/// Maximum entries kept in `previous_output`.
+const MAX_PREVIOUS: usize = 11;
+
+impl Correlation {
+    /// State for a ruleset of `rules` rules; `capacity` is `memory_size` (default 8192).
+    pub fn new(rules: usize, capacity: usize) -> Correlation {
+        Correlation {
+            events: VecDeque::new(),
+            base: 0,
+            capacity: capacity.max(1),
+            sid_lists: vec![Vec::new(); rules],
+            group_lists: vec![Vec::new(); rules],
+            firedtimes: vec![0; rules],
+            ignore_since: vec![0; rules],
+            fts_seen: HashSet::new(),
+            diff_last: HashMap::new(),
+        }
+    }
+
+    fn get(&self, seq: u64) -> Option<&Stored> {
+        seq.checked_sub(self.base).and_then(|i| self.events.get(i as usize))
+    }
+
+    fn get_mut(&mut self, seq: u64) -> Option<&mut Stored> {
+        seq.checked_sub(self.base).and_then(|i| self.events.get_mut(i as usize))
+    }
+
+    /// Stores an event whose final rule is `rule` (spec rules.md 3.5 steps 8–10).
+    pub fn store(&mut self, ev: Event, matched: u32, rule: usize, has_sid_list: bool, feeds: &[usize]) {
+        let seq = self.base + self.events.len() as u64;
+        self.events.push_back(Stored { ev, matched });
+        if has_sid_list {
+            if let Some(l) = self.sid_lists.get_mut(rule) {
+                l.push(seq);
+            }
+        } else {
+            for &g in feeds {
+                if let Some(l) = self.group_lists.get_mut(g) {
+                    l.push(seq);
+                }
+            }
+        }
+        if self.events.len() > self.capacity {
+            let drop = (self.events.len() - self.capacity).max(10).min(self.events.len());
+            self.events.drain(..drop);
+            self.base += drop as u64;
+            let base = self.base;
+            for l in self.sid_lists.iter_mut().chain(self.group_lists.iter_mut()) {
+                l.retain(|&s| s >= base);
+            }
+        }
+    }
+
+    /// Runs the correlation search of rule `ri` for the current event.
+    /// On success marks the consumed events and returns true; `previous`
+    /// receives the full logs of the counted entries (cleared on failure).
+    pub fn search(
+        &mut self,
+        rule: &Rule,
+        ri: usize,
+        cur: &Event,
+        cur_matched: &mut u32,
+        now: i64,
+        previous: &mut Vec<Vec<u8>>,
+    ) -> bool {
+        let Some(kind) = rule.search else { return true };
+        let n = rule.frequency.saturating_sub(2);
+        let mut count = 0u32;
+        let mut first_counted: Option<u64> = None;
+        // Walk newest → oldest.
+        let list_len = match kind {
+            Search::Sid(t) => self.sid_lists.get(t).map_or(0, |l| l.len()),
+            Search::Group => self.group_lists.get(ri).map_or(0, |l| l.len()),
+            Search::Event => self.events.len(),
+        };
+        previous.clear();
+        for pos in (0..list_len).rev() {
+            let seq = match kind {
+                Search::Sid(t) => self.sid_lists[t][pos],
+                Search::Group => self.group_lists[ri][pos],
+                Search::Event => self.base + pos as u64,
+            };
+            let Some(prev) = self.get(seq) else { continue };
+            if now - prev.ev.time > rule.timeframe as i64 {
+                break;
+            }
+            if !rule.global_frequency && prev.ev.agent_id != cur.agent_id {
+                if kind == Search::Event {
+                    // Upstream spins until the foreign entry leaves the window: no match.
+                    break;
+                }
+                continue;
+            }
+            if kind == Search::Event {
+                if prev.ev.decoder_type != cur.decoder_type {
+                    continue;
+                }
+                if let Some(re) = &rule.if_matched_regex {
+                    if !re.is_match(prev.ev.log()) {
+                        continue;
+                    }
+                }
+            }
+            if !filters_pass(rule, cur, &prev.ev) {
+                continue;
+            }
+            if prev.matched >= rule.level {
+                break;
+            }
+            if kind != Search::Event && previous.len() < MAX_PREVIOUS {
+                previous.push(prev.ev.full_log.clone());
+            }
+            if count < n {
+                count += 1;
+                if first_counted.is_none() {
+                    first_counted = Some(seq);
+                }
+                if kind == Search::Event && previous.len() < MAX_PREVIOUS {
+                    previous.push(prev.ev.full_log.clone());
+                }
+                continue;
+            }
+            *cur_matched = rule.level;
+            if let Some(fc) = first_counted {
+                if let Some(s) = self.get_mut(fc) {
+                    s.matched = rule.level;
+                }
+            }
+            return true;
+        }
+        previous.clear();
+        false
+    }
+}
+
+/// same_* / different_* filters (spec rules.md 4.6).
+fn filters_pass(rule: &Rule, cur: &Event, prev: &Event) -> bool {
+    fn st(e: &Event, f: StaticField) -> Option<&[u8]> {
+        e.get_static(f)
+    }
+    if rule.same_id && !both_equal(st(cur, StaticField::Id), st(prev, StaticField::Id)) {
+        return false;
+    }
+    if rule.same_srcip && !both_equal(st(cur, StaticField::Srcip), st(prev, StaticField::Srcip)) {
+        return false;
+    }
+    let value = |e: &'_ Event, f: SameField| -> Option<Vec<u8>> {
+        match f {
+            SameField::Static(s) => e.get_static(s).map(|v| v.to_vec()),
+            SameField::Location => Some(e.location.clone()),
+            SameField::SrcGeoip | SameField::DstGeoip => None,
+        }
+    };
+    for &f in &rule.same {
+        if !both_equal(value(cur, f).as_deref(), value(prev, f).as_deref()) {
+            return false;
+        }
+    }
+    for &f in &rule.different {
+        if let (Some(a), Some(b)) = (value(cur, f), value(prev, f)) {
+            if a == b {
+                return false;
+            }
+        }
+    }
+    if !rule.same_fields.is_empty() {
+        if cur.dynamic.is_empty() || prev.dynamic.is_empty() {
+            return false;
+        }
+        for &fid in &rule.same_fields {
+            if !both_equal(cur.field(fid), prev.field(fid)) {
+                return false;
+            }
+        }
+    }
+    if !rule.different_fields.is_empty() {
+        if cur.dynamic.is_empty() && prev.dynamic.is_empty() {
+            return false;
+        }
+        for &fid in &rule.different_fields {
+            if let (Some(a), Some(b)) = (cur.field(fid), prev.field(fid)) {
+                if a == b {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+fn both_equal(a: Option<&[u8]>, b: Option<&[u8]>) -> bool {
+    matches!((a, b), (Some(a), Some(b)) if a == b)
+}

@@ -1,0 +1,56 @@
+//! The `JSON_Decoder` plugin (upstream: plugins/json_decoder.c).
+//!
+//! Every leaf of the JSON object becomes a field named by its dotted path,
+//! with Wazuh's value formatting (see [`crate::json::flatten`]). A handful of
+//! top-level keys fill static fields instead (`fillData`): `srcip`, `dstip`,
+//! ports, `protocol`, `action`, `srcuser`, `id`, `status`, `url`, `data`,
+//! `extra_data`, `systemname` (→ `system_name`; the key `system_name` stays
+//! dynamic), `dstuser`, and `user`, which fills `dstuser` only while that is
+//! empty. Invalid JSON or a non-object root yields no fields, but the event
+//! stays decoded.
+
+use crate::event::{DynField, Event, StaticField};
+use crate::json::{self, Json};
+
+fn static_key(key: &[u8]) -> Option<StaticField> {
+    Some(match key {
+        b"srcip" => StaticField::Srcip,
+        b"dstip" => StaticField::Dstip,
+        b"srcport" => StaticField::Srcport,
+        b"dstport" => StaticField::Dstport,
+        b"protocol" => StaticField::Protocol,
+        b"action" => StaticField::Action,
+        b"srcuser" => StaticField::Srcuser,
+        b"id" => StaticField::Id,
+        b"status" => StaticField::Status,
+        b"url" => StaticField::Url,
+        b"data" => StaticField::Data,
+        b"extra_data" => StaticField::ExtraData,
+        b"systemname" => StaticField::SystemName,
+        b"dstuser" => StaticField::Dstuser,
+        _ => return None,
+    })
+}
+
+/// Decodes `input` into `ev`'s fields.
+pub fn decode(input: &[u8], null_discard: bool, csv: bool, order_size: usize, ev: &mut Event) {
+    let Some(root) = json::parse_prefix(input) else {
+        return;
+    };
+    if !matches!(root, Json::Object(_)) {
+        return;
+    }
+    json::flatten(&root, null_discard, csv, &mut |key, value| {
+        if let Some(f) = static_key(key) {
+            ev.set_static(f, value);
+            return;
+        }
+        if key == b"user" && ev.get_static(StaticField::Dstuser).is_none_or(|v| v.is_empty()) {
+            ev.set_static(StaticField::Dstuser, value);
+            return;
+        }
+        if ev.dynamic.len() < order_size {
+            ev.dynamic.push(DynField { name: key.into(), value });
+        }
+    });
+}

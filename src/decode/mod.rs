@@ -1,0 +1,331 @@
+//! Decoding: choosing a decoder for an event and extracting its fields
+//! (upstream: src/analysisd/decoders/decoder.c `DecodeEvent`).
+//!
+//! The decoder "tree" has exactly two levels. Top-level decoders live in two
+//! lists: those with `<program_name>` (tried only for events that *have* a
+//! program name, even an empty one) and those without (tried only for events
+//! without one). The first top-level decoder whose program name and prematch
+//! match is final — there is no fallback. Its children are scanned: the first
+//! child whose prematch matches wins, and a child *without* prematch wins at
+//! once but leaves the event's decoder info on the parent. The winner and its
+//! same-named siblings ("sibling chain") then run their regexes in turn.
+//! A parent with children never runs its own regex or plugin.
+
+pub mod json_plugin;
+
+use crate::event::{DynField, Event, StaticField};
+use crate::matcher::{next_offset, Matcher};
+
+/// The `<type>` of a decoder, which selects the rule root (category).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DecoderType {
+    Firewall,
+    Ids,
+    WebLog,
+    #[default]
+    Syslog,
+    Squid,
+    Windows,
+    HostInformation,
+    Ossec,
+}
+
+impl DecoderType {
+    /// Decoder `<type>` values (case-sensitive).
+    pub fn from_decoder_type(v: &[u8]) -> Option<DecoderType> {
+        Some(match v {
+            b"firewall" => DecoderType::Firewall,
+            b"ids" => DecoderType::Ids,
+            b"web-log" => DecoderType::WebLog,
+            b"syslog" => DecoderType::Syslog,
+            b"squid" => DecoderType::Squid,
+            b"windows" => DecoderType::Windows,
+            b"host-information" => DecoderType::HostInformation,
+            b"ossec" => DecoderType::Ossec,
+            _ => return None,
+        })
+    }
+
+    /// Rule `<category>` values (case-sensitive).
+    pub fn from_category(v: &[u8]) -> Option<DecoderType> {
+        match v {
+            b"host-information" => None,
+            _ => Self::from_decoder_type(v),
+        }
+    }
+}
+
+/// Where a prematch starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PrematchOffset {
+    #[default]
+    Log,
+    AfterParent,
+}
+
+/// Where a regex starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RegexOffset {
+    #[default]
+    Log,
+    AfterParent,
+    AfterPrematch,
+    AfterRegex,
+}
+
+/// Where the JSON plugin starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PluginOffset {
+    #[default]
+    Log,
+    AfterParent,
+    AfterPrematch,
+    /// `after_regex`: accepted at load, the JSON plugin then refuses to run.
+    Invalid,
+}
+
+/// A plugin decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plugin {
+    Json,
+    /// A plugin we recognise but do not implement yet (a warning was emitted).
+    Unsupported,
+}
+
+/// Where a capture goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderSlot {
+    Static(StaticField),
+    Dynamic(Box<[u8]>),
+}
+
+/// The `<fts>` of a decoder.
+#[derive(Debug, Clone, Default)]
+pub struct Fts {
+    pub statics: Vec<FtsStatic>,
+    pub dynamic: Vec<Box<[u8]>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FtsStatic {
+    Dstuser,
+    Srcuser,
+    Srcip,
+    Dstip,
+    Id,
+    Location,
+    Data,
+    SystemName,
+    Name,
+}
+
+/// One compiled decoder.
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    /// Name after renaming (children without `use_own_name` take the parent's).
+    pub name: Box<[u8]>,
+    pub original_name: Box<[u8]>,
+    /// The raw `<parent>` text.
+    pub parent: Option<Box<[u8]>>,
+    pub program_name: Option<Matcher>,
+    pub prematch: Option<Matcher>,
+    pub prematch_offset: PrematchOffset,
+    pub regex: Option<Matcher>,
+    pub regex_offset: RegexOffset,
+    pub order: Vec<OrderSlot>,
+    pub fts: Option<Fts>,
+    pub ftscomment: Option<Box<[u8]>>,
+    pub dtype: DecoderType,
+    pub use_own_name: bool,
+    pub accumulate: bool,
+    pub plugin: Option<Plugin>,
+    pub plugin_offset: PluginOffset,
+    pub json_null_discard: bool,
+    pub json_csv: bool,
+    /// Set on all but the last member of a same-named sibling run.
+    pub get_next: bool,
+    /// Children (indices into [`Decoders::nodes`]), top-level decoders only.
+    pub children: Vec<usize>,
+    pub file: String,
+    pub line: u32,
+}
+
+/// The compiled decoder set.
+#[derive(Debug, Clone, Default)]
+pub struct Decoders {
+    pub nodes: Vec<Decoder>,
+    /// Top-level decoders with `<program_name>`, in load order.
+    pub with_program: Vec<usize>,
+    /// Top-level decoders without, in load order.
+    pub without_program: Vec<usize>,
+    /// Maximum number of dynamic fields (`analysisd.decoder_order_size`).
+    pub order_size: usize,
+    /// Names known to `decoded_as` (decoder names and Wazuh's internal ones).
+    pub known_names: std::collections::BTreeSet<Box<[u8]>>,
+}
+
+/// Reusable buffers for decoding (kept by a session, so decoding does not
+/// allocate per decoder).
+#[derive(Debug, Default)]
+pub struct Scratch {
+    pub caps: Vec<(usize, usize)>,
+}
+
+impl Decoders {
+    /// Decodes `ev` in place: sets its decoder and fields.
+    pub fn decode(&self, ev: &mut Event, scratch: &mut Scratch) {
+        let program = ev.pre.program_name.clone();
+        let log_range = ev.pre.log.clone();
+        let list = if program.is_some() { &self.with_program } else { &self.without_program };
+        for &di in list {
+            let d = &self.nodes[di];
+            if let (Some(pr), Some(pm)) = (&program, &d.program_name) {
+                let pn = ev.full_log.get(pr.clone()).unwrap_or(b"");
+                if !pm.is_match(pn) {
+                    continue;
+                }
+            }
+            // Cursors are offsets into the log.
+            let log = ev.full_log.get(log_range.clone()).unwrap_or(b"");
+            let mut p = 0usize;
+            if let Some(pre) = &d.prematch {
+                match pre.exec(log, &mut scratch.caps) {
+                    Some(end) => p = next_offset(log.len(), end),
+                    None => continue,
+                }
+            }
+            ev.decoder = Some(di);
+            ev.decoder_type = d.dtype;
+            if d.children.is_empty() {
+                self.run_chain(ev, di, None, p, None, p, scratch);
+                return;
+            }
+            let mut k = 0;
+            while k < d.children.len() {
+                let ci = d.children[k];
+                let child = &self.nodes[ci];
+                let Some(pre) = &child.prematch else {
+                    // A prematch-less child wins at once; the decoder info stays the parent's.
+                    self.run_chain(ev, di, Some(k), p, None, p, scratch);
+                    return;
+                };
+                let subj_start = if child.prematch_offset == PrematchOffset::AfterParent { p } else { 0 };
+                let subj = log.get(subj_start..).unwrap_or(b"");
+                if let Some(end) = pre.exec(subj, &mut scratch.caps) {
+                    let c = subj_start + next_offset(subj.len(), end);
+                    ev.decoder = Some(ci);
+                    ev.decoder_type = child.dtype;
+                    self.run_chain(ev, di, Some(k), p, Some(p), c, scratch);
+                    return;
+                }
+                if child.get_next {
+                    // Skip the rest of this sibling run.
+                    while k < d.children.len() && self.nodes[d.children[k]].get_next {
+                        k += 1;
+                    }
+                }
+                k += 1;
+            }
+            // No child matched: decoded as the parent, with no fields.
+            return;
+        }
+    }
+
+    /// Runs the regex node and its sibling chain. `child` is the index into the
+    /// parent's child list, or `None` when the top-level decoder itself is the node.
+    #[allow(clippy::too_many_arguments)]
+    fn run_chain(
+        &self,
+        ev: &mut Event,
+        top: usize,
+        child: Option<usize>,
+        p: usize,
+        after_parent: Option<usize>,
+        c: usize,
+        scratch: &mut Scratch,
+    ) {
+        let log_range = ev.pre.log.clone();
+        let mut r: Option<usize> = None;
+        let mut k = child;
+        loop {
+            let ni = match k {
+                Some(k) => match self.nodes[top].children.get(k) {
+                    Some(&ni) => ni,
+                    None => return,
+                },
+                None => top,
+            };
+            let n = &self.nodes[ni];
+            if let Some(plugin) = n.plugin {
+                if plugin == Plugin::Json {
+                    // The plugin reads offset and flags from the event's decoder info.
+                    let info = &self.nodes[ev.decoder.unwrap_or(ni)];
+                    let start = match info.plugin_offset {
+                        PluginOffset::Log => Some(0),
+                        PluginOffset::AfterParent => after_parent,
+                        PluginOffset::AfterPrematch => Some(c),
+                        PluginOffset::Invalid => None,
+                    };
+                    if let Some(start) = start {
+                        let input = ev.full_log.get(log_range.start + start..log_range.end).unwrap_or(b"").to_vec();
+                        json_plugin::decode(&input, info.json_null_discard, info.json_csv, self.order_size, ev);
+                    }
+                }
+            } else if let Some(re) = &n.regex {
+                let start = match n.regex_offset {
+                    RegexOffset::Log => 0,
+                    RegexOffset::AfterParent => p,
+                    RegexOffset::AfterPrematch => c,
+                    RegexOffset::AfterRegex => r.unwrap_or(c),
+                };
+                let log = ev.full_log.get(log_range.clone()).unwrap_or(b"");
+                let subj = log.get(start..).unwrap_or(b"");
+                match re.exec(subj, &mut scratch.caps) {
+                    None => {
+                        match k {
+                            Some(kk) if n.get_next => {
+                                k = Some(kk + 1);
+                                continue;
+                            }
+                            _ => return,
+                        }
+                    }
+                    Some(end) => {
+                        r = Some(start + next_offset(subj.len(), end));
+                        if ev.dynamic.len() >= self.order_size {
+                            return;
+                        }
+                        let base = log_range.start + start;
+                        for (i, &(s, e)) in scratch.caps.iter().enumerate() {
+                            let Some(slot) = n.order.get(i) else { break };
+                            let v = ev.full_log.get(base + s..base + e).unwrap_or(b"").to_vec();
+                            match slot {
+                                OrderSlot::Static(f) => ev.set_static(*f, v),
+                                OrderSlot::Dynamic(name) => {
+                                    if ev.dynamic.len() < self.order_size {
+                                        ev.dynamic.push(DynField { name: name.clone(), value: v })
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            } else {
+                return;
+            }
+            if n.get_next {
+                match k {
+                    Some(kk) => k = Some(kk + 1),
+                    None => return,
+                }
+            } else {
+                return;
+            }
+        }
+    }
+
+    /// The event's decoder info.
+    pub fn info(&self, ev: &Event) -> Option<&Decoder> {
+        ev.decoder.and_then(|i| self.nodes.get(i))
+    }
+}

@@ -1,0 +1,30 @@
+//! logtest: the Wazuh 4.14 analysis engine (decoding, rules, correlation) and
+//! a ruleset test tool built on it.
+//!
+//! An event's way through the engine:
+//! ```text
+//! ruleset files ─► load ─► Ruleset (compiled, immutable, shareable)
+//! raw line + location ─► predecode ─► decode ─► rules ─► correlate ─► Alert ─► output
+//! ```
+//! [`Ruleset`] is built once; a [`Session`] holds the correlation state of
+//! one logtest session (or one analysisd), so tests and parallel runs share
+//! one ruleset across many cheap sessions.
+
+pub mod correlate;
+pub mod decode;
+pub mod embedded;
+pub mod event;
+pub mod json;
+pub mod load;
+pub mod lists;
+pub mod matcher;
+pub mod mitre;
+pub mod output;
+pub mod predecode;
+pub mod rules;
+pub mod ruleset;
+pub mod session;
+pub mod testing;
+
+pub use ruleset::Ruleset;
+pub use session::Session;

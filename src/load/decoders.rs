@@ -1,0 +1,595 @@
+//! Decoder files → [`Decoders`] (upstream: src/analysisd/decoders/decode-xml.c
+//! `ReadDecodeXML`, decoders_list.c `OS_AddOSDecoder`).
+//!
+//! Wazuh's quirks reproduced here: repeated `<regex>`, `<prematch>`,
+//! `<program_name>`, `<parent>` and `<ftscomment>` elements are *concatenated*
+//! (not alternated) and the last `type` wins; only the first regex/prematch may
+//! carry `offset`; `user` in `order` is `dstuser`; children attach to every
+//! earlier top-level decoder of their parent's name; same-named siblings form a
+//! chain whose members all run.
+
+use super::xml::{self, Element};
+use super::{Diagnostic, LoadError};
+use crate::decode::{
+    Decoder, DecoderType, Decoders, Fts, FtsStatic, OrderSlot, Plugin, PluginOffset, PrematchOffset, RegexOffset,
+};
+use crate::event::StaticField;
+use crate::matcher::{Kind, Matcher};
+
+/// Maximum bytes of a decoder element after concatenation.
+const MAX_ELEMENT: usize = 1023;
+/// Default `analysisd.decoder_order_size`.
+pub const ORDER_SIZE: usize = 256;
+
+/// Names of Wazuh's built-in decoders, valid in `decoded_as`.
+const INTERNAL_NAMES: &[&str] = &[
+    "rootcheck",
+    "syscheck_integrity_changed",
+    "syscheck_new_entry",
+    "syscheck_deleted",
+    "syscheck_registry_key_modified",
+    "syscheck_registry_key_added",
+    "syscheck_registry_key_deleted",
+    "syscheck_registry_value_modified",
+    "syscheck_registry_value_added",
+    "syscheck_registry_value_deleted",
+    "hostinfo_new",
+    "hostinfo_modified",
+    "syscollector",
+    "ciscat",
+    "windows_eventchannel",
+    "sca",
+];
+
+/// Builds decoders file by file.
+pub struct DecoderLoader {
+    pub set: Decoders,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Default for DecoderLoader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+struct Text {
+    value: Vec<u8>,
+    kind: Option<Kind>,
+    offset: Option<Vec<u8>>,
+    count: usize,
+}
+
+impl Text {
+    fn new() -> Text {
+        Text { value: Vec::new(), kind: None, offset: None, count: 0 }
+    }
+}
+
+impl DecoderLoader {
+    pub fn new() -> DecoderLoader {
+        let mut set = Decoders { order_size: ORDER_SIZE, ..Default::default() };
+        for n in INTERNAL_NAMES {
+            set.known_names.insert(n.as_bytes().into());
+        }
+        DecoderLoader { set, diagnostics: Vec::new() }
+    }
+
+    /// Loads one file. `local` files may be empty.
+    pub fn load_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), LoadError> {
+        let local = name.ends_with("local_decoder.xml");
+        if bytes.is_empty() {
+            if local {
+                return Ok(());
+            }
+            return Err(LoadError::Decoder { file: name.into(), line: 1, msg: "empty decoder file".into() });
+        }
+        let els = xml::parse(bytes).and_then(xml::apply_variables).map_err(|e| LoadError::Xml {
+            file: name.into(),
+            line: e.line,
+            msg: e.msg,
+        })?;
+        if els.is_empty() {
+            if local {
+                return Ok(());
+            }
+            return Err(LoadError::Decoder {
+                file: name.into(),
+                line: 1,
+                msg: "(1231): Invalid NULL element in the configuration.".into(),
+            });
+        }
+        for el in &els {
+            if !el.name.eq_ignore_ascii_case("decoder") {
+                return Err(LoadError::Decoder {
+                    file: name.into(),
+                    line: el.line,
+                    msg: format!("(1230): Invalid element in the configuration: '{}'.", el.name),
+                });
+            }
+            let d = self.parse_decoder(name, el)?;
+            self.insert(d)?;
+        }
+        Ok(())
+    }
+
+    fn parse_decoder(&mut self, file: &str, el: &Element) -> Result<Decoder, LoadError> {
+        let fatal = |line: u32, msg: String| LoadError::Decoder { file: file.into(), line, msg };
+        let bad_attr = || fatal(el.line, format!("(1230): Invalid element in the configuration: '{}'.", el.name));
+        let name: Box<[u8]> = match el.attrs.first() {
+            Some((n, v)) if n.eq_ignore_ascii_case("name") => v.as_slice().into(),
+            _ => return Err(bad_attr()),
+        };
+        match el.attrs.get(1) {
+            None => {}
+            Some((n, _)) if n.eq_ignore_ascii_case("status") && el.attrs.len() == 2 => {}
+            _ => return Err(bad_attr()),
+        }
+        let dname = String::from_utf8_lossy(&name).into_owned();
+        let mut parent = Text::new();
+        let mut program = Text::new();
+        let mut prematch = Text::new();
+        let mut regex = Text::new();
+        let mut ftscomment = Text::new();
+        let mut order: Option<(Vec<u8>, u32)> = None;
+        let mut fts_specs: Vec<(Vec<u8>, u32)> = Vec::new();
+        let mut fts_before_order = false;
+        let mut dtype = DecoderType::Syslog;
+        let mut use_own_name = false;
+        let mut accumulate = false;
+        let mut plugin: Option<(Plugin, Option<Vec<u8>>)> = None;
+        let mut json_null_discard = false;
+        let mut json_csv = false;
+
+        for c in &el.children {
+            let n = c.name.to_ascii_lowercase();
+            let warn_attr = |me: &mut Self, attr: &str, val: &[u8]| {
+                me.diagnostics.push(Diagnostic::warning(
+                    format!(
+                        "(7601): Invalid value for attribute '{}' in '{}' option (decoder `{}`). Default value will be used.",
+                        attr,
+                        String::from_utf8_lossy(val),
+                        dname
+                    ),
+                    file,
+                    c.line,
+                ))
+            };
+            let append = |t: &mut Text, allowed: &[Kind], default_none: bool, me: &mut Self| -> Result<(), LoadError> {
+                t.value.extend_from_slice(&c.content);
+                if t.value.len() > MAX_ELEMENT {
+                    return Err(fatal(c.line, format!("(1104): Maximum string size reached for: {}.", dname)));
+                }
+                t.kind = None;
+                if let Some(tv) = c.attr("type") {
+                    match Kind::from_attr(tv).filter(|k| allowed.contains(k)) {
+                        Some(k) => t.kind = Some(k),
+                        None => warn_attr(me, "type", tv),
+                    }
+                }
+                let _ = default_none;
+                if let Some(off) = c.attr("offset") {
+                    if t.count > 0 {
+                        return Err(fatal(c.line, format!("(2109): Duplicated offsets for same regex: '{}'.", dname)));
+                    }
+                    t.offset = Some(off.to_vec());
+                }
+                t.count += 1;
+                Ok(())
+            };
+            match n.as_str() {
+                "parent" => {
+                    parent.value.extend_from_slice(&c.content);
+                    parent.count += 1;
+                }
+                "program_name" => append(&mut program, &[Kind::OsMatch, Kind::OsRegex, Kind::Pcre2], false, self)?,
+                "prematch" => append(&mut prematch, &[Kind::OsRegex, Kind::Pcre2], false, self)?,
+                "regex" => append(&mut regex, &[Kind::OsRegex, Kind::Pcre2], false, self)?,
+                "ftscomment" => {
+                    ftscomment.value.extend_from_slice(&c.content);
+                    ftscomment.count += 1;
+                }
+                "order" => order = Some((c.content.clone(), c.line)),
+                "fts" => {
+                    if order.is_none() {
+                        fts_before_order = true;
+                    }
+                    fts_specs.push((c.content.clone(), c.line));
+                }
+                "use_own_name" => use_own_name |= c.content == b"true",
+                "accumulate" => accumulate = true,
+                "plugin_decoder" => {
+                    let p = match c.content.as_slice() {
+                        b"JSON_Decoder" => Plugin::Json,
+                        b"PF_Decoder" | b"SymantecWS_Decoder" | b"SonicWall_Decoder" | b"OSSECAlert_Decoder" => {
+                            self.diagnostics.push(Diagnostic::warning(
+                                format!(
+                                    "plugin decoder '{}' (decoder `{}`) is not supported yet: events it would decode get no fields",
+                                    String::from_utf8_lossy(&c.content),
+                                    dname
+                                ),
+                                file,
+                                c.line,
+                            ));
+                            Plugin::Unsupported
+                        }
+                        other => {
+                            return Err(fatal(
+                                c.line,
+                                format!("(2110): Invalid decoder argument for plugin_decoder: '{}'.", String::from_utf8_lossy(other)),
+                            ))
+                        }
+                    };
+                    plugin = Some((p, c.attr("offset").map(|o| o.to_vec())));
+                }
+                "json_null_field" => {
+                    let v = c.content.to_ascii_lowercase();
+                    json_null_discard = match v.as_slice() {
+                        b"discard" => true,
+                        b"string" => false,
+                        b"empty" => {
+                            self.diagnostics.push(Diagnostic::warning(
+                                format!("(7603): Deprecated value 'empty' in 'json_null_field' option (decoder `{dname}`). Default value will be used."),
+                                file,
+                                c.line,
+                            ));
+                            false
+                        }
+                        _ => {
+                            self.diagnostics.push(Diagnostic::warning(
+                                format!(
+                                    "(7602): Invalid value '{}' in 'json_null_field' option (decoder `{dname}`). Default value will be used.",
+                                    String::from_utf8_lossy(&c.content)
+                                ),
+                                file,
+                                c.line,
+                            ));
+                            false
+                        }
+                    };
+                }
+                "json_array_structure" => {
+                    let v = c.content.to_ascii_lowercase();
+                    json_csv = match v.as_slice() {
+                        b"csv" => true,
+                        b"array" => false,
+                        _ => {
+                            self.diagnostics.push(Diagnostic::warning(
+                                format!(
+                                    "(7602): Invalid value '{}' in 'json_array_structure' option (decoder `{dname}`). Default value will be used.",
+                                    String::from_utf8_lossy(&c.content)
+                                ),
+                                file,
+                                c.line,
+                            ));
+                            false
+                        }
+                    };
+                }
+                _ if c.name == "type" => {
+                    dtype = DecoderType::from_decoder_type(&c.content).ok_or_else(|| {
+                        fatal(c.line, format!("Invalid decoder type '{}'.", String::from_utf8_lossy(&c.content)))
+                    })?;
+                }
+                _ => return Err(fatal(c.line, format!("Invalid element '{}' for decoder 'decoder'", c.name))),
+            }
+        }
+
+        let order_slots = match &order {
+            Some((text, line)) => parse_order(text).map_err(|piece| {
+                fatal(*line, format!("decode-xml: Wrong field '{}' in the order of decoder '{}'", piece, dname))
+            })?,
+            None => Vec::new(),
+        };
+        if order_slots.len() > ORDER_SIZE {
+            return Err(fatal(el.line, "Order has too many fields.".into()));
+        }
+        let mut fts: Option<Fts> = None;
+        for (text, line) in &fts_specs {
+            let f = fts.get_or_insert_with(Fts::default);
+            f.dynamic.clear();
+            for piece in split_list(text) {
+                let piece = piece.map_err(|p| fatal(*line, format!("decode-xml: Wrong field '{}' in the fts decoder '{}'", p, dname)))?;
+                let st = match piece.as_slice() {
+                    b"dstuser" | b"user" => Some(FtsStatic::Dstuser),
+                    b"srcuser" => Some(FtsStatic::Srcuser),
+                    b"srcip" => Some(FtsStatic::Srcip),
+                    b"dstip" => Some(FtsStatic::Dstip),
+                    b"id" => Some(FtsStatic::Id),
+                    b"location" => Some(FtsStatic::Location),
+                    b"data" | b"extra_data" => Some(FtsStatic::Data),
+                    b"system_name" => Some(FtsStatic::SystemName),
+                    b"name" => Some(FtsStatic::Name),
+                    _ => None,
+                };
+                match st {
+                    Some(s) => {
+                        if !f.statics.contains(&s) {
+                            f.statics.push(s)
+                        }
+                    }
+                    None => {
+                        // Must be a dynamic field of `order`, before any static slot.
+                        let found = order_slots
+                            .iter()
+                            .take_while(|s| matches!(s, OrderSlot::Dynamic(_)))
+                            .any(|s| matches!(s, OrderSlot::Dynamic(n) if n.eq_ignore_ascii_case(&piece)));
+                        if found {
+                            f.dynamic.push(piece.into());
+                        } else if !fts_before_order {
+                            return Err(fatal(
+                                *line,
+                                format!("decode-xml: Wrong field '{}' in the fts decoder '{}'", String::from_utf8_lossy(&piece), dname),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+
+        // Validation (spec decoding.md 3.5), in upstream order.
+        let cfg_err = |line: u32, first: Option<String>| {
+            let mut msg = first.map(|m| m + " ").unwrap_or_default();
+            msg.push_str(&format!("(2107): Decoder configuration error: '{}'.", dname));
+            fatal(line, msg)
+        };
+        if prematch.count == 0 && parent.count == 0 && program.count == 0 {
+            return Err(cfg_err(el.line, Some(format!("(2108): No 'prematch' found in decoder: '{}'.", dname))));
+        }
+        if (regex.count > 0) != order.is_some() || (!fts_specs.is_empty() && regex.count == 0) {
+            return Err(cfg_err(el.line, None));
+        }
+        let regex_offset = match regex.offset.as_deref().map(|o| o.to_ascii_lowercase()) {
+            None => RegexOffset::Log,
+            Some(o) => match o.as_slice() {
+                b"after_parent" => RegexOffset::AfterParent,
+                b"after_prematch" => RegexOffset::AfterPrematch,
+                b"after_regex" => RegexOffset::AfterRegex,
+                _ => {
+                    self.diagnostics.push(Diagnostic::warning(
+                        format!(
+                            "(7601): Invalid value for attribute 'offset' in '{}' option (decoder `{}`). Default value will be used.",
+                            String::from_utf8_lossy(&o),
+                            dname
+                        ),
+                        file,
+                        el.line,
+                    ));
+                    RegexOffset::Log
+                }
+            },
+        };
+        let has_parent = parent.count > 0;
+        let regex_offset = match regex_offset {
+            RegexOffset::AfterParent if !has_parent => {
+                return Err(cfg_err(el.line, Some(format!("(2120): Invalid offset value: 'after_parent'"))));
+            }
+            RegexOffset::AfterPrematch if !has_parent => RegexOffset::AfterParent,
+            RegexOffset::AfterPrematch if prematch.count == 0 => return Err(cfg_err(el.line, None)),
+            RegexOffset::AfterRegex if !has_parent => return Err(cfg_err(el.line, None)),
+            o => o,
+        };
+        let prematch_offset = match prematch.offset.as_deref().map(|o| o.to_ascii_lowercase()) {
+            None => PrematchOffset::Log,
+            Some(o) => match o.as_slice() {
+                b"after_parent" if has_parent => PrematchOffset::AfterParent,
+                b"after_parent" | b"after_prematch" | b"after_regex" => return Err(cfg_err(el.line, None)),
+                _ => {
+                    self.diagnostics.push(Diagnostic::error(
+                        format!(
+                            "(7601): Invalid value for attribute 'offset' in '{}' option (decoder `{}`). Default value will be used.",
+                            String::from_utf8_lossy(&o),
+                            dname
+                        ),
+                        file,
+                        el.line,
+                    ));
+                    PrematchOffset::Log
+                }
+            },
+        };
+        let (plugin, plugin_offset) = match plugin {
+            None => (None, PluginOffset::Log),
+            Some((p, off)) => {
+                let off = match off.map(|o| o.to_ascii_lowercase()).as_deref() {
+                    None => PluginOffset::Log,
+                    Some(b"after_parent") if has_parent => PluginOffset::AfterParent,
+                    Some(b"after_prematch") if prematch.count > 0 => PluginOffset::AfterPrematch,
+                    Some(b"after_regex") => PluginOffset::Invalid,
+                    Some(_) => return Err(cfg_err(el.line, None)),
+                };
+                (Some(p), off)
+            }
+        };
+        let compile = |t: &Text, default: Kind, captures: bool| -> Result<Option<Matcher>, LoadError> {
+            if t.count == 0 {
+                return Ok(None);
+            }
+            Matcher::compile(t.kind.unwrap_or(default), &t.value, captures).map(Some).map_err(|e| {
+                cfg_err(el.line, Some(format!("(1452): Syntax error on regex: '{}': {}.", String::from_utf8_lossy(&t.value), e.msg)))
+            })
+        };
+        let program_name = compile(&program, Kind::OsMatch, false)?;
+        let prematch_m = compile(&prematch, Kind::OsRegex, false)?;
+        let regex_m = compile(&regex, Kind::OsRegex, true)?;
+        if plugin.is_some() && (regex.count > 0 || order.is_some()) {
+            return Err(fatal(el.line, format!("(2111): Additional data to plugin decoder: '{}'.", dname)));
+        }
+        Ok(Decoder {
+            name: name.clone(),
+            original_name: name,
+            parent: if has_parent { Some(parent.value.into()) } else { None },
+            program_name,
+            prematch: prematch_m,
+            prematch_offset,
+            regex: regex_m,
+            regex_offset,
+            order: order_slots,
+            fts,
+            ftscomment: if ftscomment.count > 0 { Some(ftscomment.value.into()) } else { None },
+            dtype,
+            use_own_name,
+            accumulate,
+            plugin,
+            plugin_offset,
+            json_null_discard,
+            json_csv,
+            get_next: false,
+            children: Vec::new(),
+            file: file.into(),
+            line: el.line,
+        })
+    }
+
+    /// Inserts a decoder into the tree (spec decoding.md 3.6).
+    fn insert(&mut self, d: Decoder) -> Result<(), LoadError> {
+        self.set.known_names.insert(d.original_name.clone());
+        let idx = self.set.nodes.len();
+        let Some(parent) = d.parent.clone() else {
+            if d.program_name.is_some() {
+                self.set.with_program.push(idx);
+            } else {
+                self.set.without_program.push(idx);
+            }
+            self.set.nodes.push(d);
+            return Ok(());
+        };
+        let (file, line) = (d.file.clone(), d.line);
+        let dname = String::from_utf8_lossy(&d.original_name).into_owned();
+        let fatal = |msg: String| LoadError::Decoder { file: file.clone(), line, msg };
+        let parents: Vec<usize> = self
+            .set
+            .with_program
+            .iter()
+            .chain(self.set.without_program.iter())
+            .copied()
+            .filter(|&p| self.set.nodes[p].original_name == parent)
+            .collect();
+        if parents.is_empty() {
+            return Err(fatal(format!(
+                "(2101): Parent decoder name invalid: '{}'. (2106): Error adding decoder plugin.",
+                String::from_utf8_lossy(&parent)
+            )));
+        }
+        let mut sorted = parents.clone();
+        sorted.sort_unstable();
+        for &p in &sorted {
+            let siblings: Vec<usize> = self.set.nodes[p]
+                .children
+                .iter()
+                .copied()
+                .filter(|&s| self.set.nodes[s].original_name == d.original_name)
+                .collect();
+            let mut has_earlier_pattern = false;
+            for &s in &siblings {
+                if d.prematch.is_some() {
+                    return Err(fatal(format!("(2102): Duplicated decoder with prematch: '{dname}'. (2106): Error adding decoder plugin.")));
+                }
+                if d.fts.is_some() {
+                    return Err(fatal(format!("(2103): Duplicated decoder with fts set: '{dname}'. (2106): Error adding decoder plugin.")));
+                }
+                let sib = &self.set.nodes[s];
+                let ok = |x: &Decoder| x.regex.is_some() || x.plugin.is_some();
+                if !ok(sib) || !ok(&d) {
+                    return Err(fatal(format!("(2104): Invalid duplicated decoder: '{dname}'. (2106): Error adding decoder plugin.")));
+                }
+                has_earlier_pattern |= sib.prematch.is_some() || sib.regex.is_some();
+            }
+            if d.regex_offset == RegexOffset::AfterRegex && !has_earlier_pattern {
+                return Err(fatal(
+                    "(2120): Invalid offset value: 'after_regex' (2105): Error loading decoder options. (2106): Error adding decoder plugin."
+                        .into(),
+                ));
+            }
+            for s in siblings {
+                self.set.nodes[s].get_next = true;
+            }
+        }
+        self.set.nodes.push(d);
+        for p in parents {
+            self.set.nodes[p].children.push(idx);
+        }
+        Ok(())
+    }
+
+    /// Renames children after all files are read and returns the set.
+    pub fn finish(mut self) -> (Decoders, Vec<Diagnostic>) {
+        let tops: Vec<usize> = self.set.with_program.iter().chain(self.set.without_program.iter()).copied().collect();
+        for t in tops {
+            let pname = self.set.nodes[t].original_name.clone();
+            for ci in self.set.nodes[t].children.clone() {
+                if !self.set.nodes[ci].use_own_name {
+                    self.set.nodes[ci].name = pname.clone();
+                }
+            }
+        }
+        (self.set, self.diagnostics)
+    }
+}
+
+/// Splits a comma list as `OS_StrBreak` does (`\,` is a literal comma).
+/// Returns Err(piece) for an empty piece.
+fn split_list(text: &[u8]) -> Vec<Result<Vec<u8>, String>> {
+    let mut pieces = Vec::new();
+    let mut cur = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        let c = text[i];
+        if c == b'\\' && text.get(i + 1) == Some(&b',') {
+            cur.push(b',');
+            i += 2;
+            continue;
+        }
+        if c == b',' {
+            pieces.push(std::mem::take(&mut cur));
+        } else {
+            cur.push(c);
+        }
+        i += 1;
+    }
+    pieces.push(cur);
+    pieces
+        .into_iter()
+        .map(|p| {
+            let start = p.iter().position(|&b| b != b' ').unwrap_or(p.len());
+            let p = &p[start..];
+            let end = p.iter().position(|&b| b == b' ').unwrap_or(p.len());
+            let p = &p[..end];
+            if p.is_empty() {
+                Err(String::from_utf8_lossy(p).into_owned())
+            } else {
+                Ok(p.to_vec())
+            }
+        })
+        .collect()
+}
+
+fn parse_order(text: &[u8]) -> Result<Vec<OrderSlot>, String> {
+    split_list(text)
+        .into_iter()
+        .map(|p| {
+            let p = p?;
+            Ok(match StaticField::from_order_name(&p) {
+                Some(f) => OrderSlot::Static(f),
+                None => OrderSlot::Dynamic(p.into()),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_split() {
+        let o = parse_order(b"srcip, user,  a.b,x\\,y, extra words").unwrap();
+        assert_eq!(o[0], OrderSlot::Static(StaticField::Srcip));
+        assert_eq!(o[1], OrderSlot::Static(StaticField::Dstuser));
+        assert_eq!(o[2], OrderSlot::Dynamic((*b"a.b").into()));
+        assert_eq!(o[3], OrderSlot::Dynamic((*b"x,y").into()));
+        assert_eq!(o[4], OrderSlot::Dynamic((*b"extra").into()));
+        assert!(parse_order(b"a,,b").is_err());
+        assert!(parse_order(b"a,").is_err());
+    }
+}

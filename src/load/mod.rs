@@ -1,0 +1,83 @@
+//! Loading: Wazuh home configuration, XML files, decoders, rules and CDB lists
+//! into one compiled, immutable [`crate::Ruleset`].
+//!
+//! Problems are split the way Wazuh splits them: a *fatal* problem stops the
+//! load ([`LoadError`], with file and line), anything else becomes a
+//! [`Diagnostic`] (warning or error message in Wazuh's words, plus where it
+//! comes from) and loading goes on.
+
+pub mod config;
+pub mod decoders;
+pub mod rules;
+pub mod xml;
+
+use std::fmt;
+
+/// How serious a load message is (the prefix logtest puts on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// A non-fatal message produced while loading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Wazuh's own text, e.g. `(7612): Rule ID '5501' is duplicated. ...`.
+    pub message: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+}
+
+impl Diagnostic {
+    pub fn warning(message: impl Into<String>, file: &str, line: u32) -> Diagnostic {
+        Diagnostic { severity: Severity::Warning, message: message.into(), file: Some(file.to_string()), line: Some(line) }
+    }
+
+    pub fn error(message: impl Into<String>, file: &str, line: u32) -> Diagnostic {
+        Diagnostic { severity: Severity::Error, message: message.into(), file: Some(file.to_string()), line: Some(line) }
+    }
+
+    /// The logtest form: `WARNING: <message>`.
+    pub fn logtest_text(&self) -> String {
+        let p = match self.severity {
+            Severity::Info => "INFO",
+            Severity::Warning => "WARNING",
+            Severity::Error => "ERROR",
+        };
+        format!("{p}: {}", self.message)
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = match self.severity {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => write!(f, "{p}: {file}:{line}: {}", self.message),
+            (Some(file), None) => write!(f, "{p}: {file}: {}", self.message),
+            _ => write!(f, "{p}: {}", self.message),
+        }
+    }
+}
+
+/// A problem that stops loading (Wazuh: the manager refuses to start, logtest
+/// cannot create the session).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LoadError {
+    #[error("{file}: cannot read: {error}")]
+    Io { file: String, error: String },
+    #[error("{file}:{line}: (1226): Error reading XML file '{file}': {msg}")]
+    Xml { file: String, line: u32, msg: String },
+    #[error("{file}:{line}: {msg}")]
+    Decoder { file: String, line: u32, msg: String },
+    #[error("{file}:{line}: {msg}")]
+    Rule { file: String, line: u32, msg: String },
+    #[error("{file}: {msg}")]
+    Config { file: String, msg: String },
+}

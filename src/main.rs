@@ -1,0 +1,485 @@
+//! `logtest`: a drop-in for `wazuh-logtest` and a ruleset test runner.
+//! Argument parsing and wiring only; the engine is the `logtest` library.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use logtest::json::Json;
+use logtest::load::config::RulesetFiles;
+use logtest::mitre::MitreDb;
+use logtest::output::alert::{self, AlertContext};
+use logtest::output::logtest_text;
+use logtest::session::{Clock, Processed, Session, SessionOptions, Timestamp};
+use logtest::testing::ini;
+use logtest::Ruleset;
+
+const WAZUH_VERSION: &str = "v4.14.7";
+
+#[derive(Parser)]
+#[command(
+    name = "logtest",
+    about = "Wazuh 4.14 rules and decoders, evaluated exactly as wazuh-analysisd does; a drop-in for wazuh-logtest",
+    disable_version_flag = true,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    #[command(flatten)]
+    ruleset: RulesetArgs,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run upstream `.ini` rule tests (runtests.py-compatible).
+    Test(TestArgs),
+}
+
+#[derive(Args, Clone, Default)]
+struct RulesetArgs {
+    /// Wazuh home (e.g. /var/ossec): its etc/ossec.conf <ruleset> section is loaded.
+    #[arg(long, value_name = "DIR")]
+    home: Option<PathBuf>,
+    /// Extra decoder files (glob, repeatable), loaded after the home's.
+    #[arg(long = "decoders", value_name = "GLOB")]
+    decoders: Vec<String>,
+    /// Extra rule files (glob, repeatable), loaded after the home's.
+    #[arg(long = "rules", value_name = "GLOB")]
+    rules: Vec<String>,
+    /// Extra CDB list text files (glob, repeatable).
+    #[arg(long = "lists", value_name = "GLOB")]
+    lists: Vec<String>,
+    /// MITRE ATT&CK technique table (JSON) instead of the embedded one.
+    #[arg(long, value_name = "FILE")]
+    mitre: Option<PathBuf>,
+    /// Manager host name (manager.name, agent 000's name); default: this host's name.
+    #[arg(long = "manager-name", value_name = "NAME")]
+    manager_name: Option<String>,
+    /// Correlation clock: `arrival` (receive time, as analysisd) or `event:FIELD` (e.g. event:aws.eventTime).
+    #[arg(long, value_name = "CLOCK", default_value = "arrival")]
+    clock: String,
+}
+
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// wazuh-logtest's text phases.
+    Text,
+    /// One alerts.json object per alert.
+    Json,
+    /// The logtest socket's response (`data`) object per event.
+    LogtestJson,
+}
+
+#[derive(Args, Clone)]
+struct RunArgs {
+    /// Location of the events.
+    #[arg(short = 'l', value_name = "LOCATION", default_value = "stdin")]
+    location: String,
+    /// Unit test: expected RULE:LEVEL:DECODER of the last event (exit code as wazuh-logtest).
+    #[arg(short = 'U', value_name = "RULE:LEVEL:DECODER")]
+    unit: Option<String>,
+    /// Show the rule trace (rules_debug).
+    #[arg(short = 'v')]
+    verbose: bool,
+    /// Quiet: only errors.
+    #[arg(short = 'q')]
+    quiet: bool,
+    /// Debug: also print each request and response.
+    #[arg(short = 'd')]
+    debug: bool,
+    /// Print the version and exit.
+    #[arg(short = 'V')]
+    version: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+#[derive(Args, Clone)]
+struct TestArgs {
+    /// `.ini` files or directories of them.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    ruleset: RulesetArgs,
+    /// Do not apply runtests.py's rule-60000 EventChannel adaptation.
+    #[arg(long = "skip-windows-eventchannel", short = 's')]
+    skip_windows_eventchannel: bool,
+    /// Also run *geoip.ini files.
+    #[arg(long, short = 'g')]
+    geoip: bool,
+    /// Write a report: `json=FILE` (every case, its events and our logtest responses).
+    #[arg(long, value_name = "KIND=FILE")]
+    report: Vec<String>,
+    /// Worker threads (default: number of CPUs).
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
+}
+
+fn expand(globs: &[String]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for g in globs {
+        let mut found: Vec<PathBuf> = glob::glob(g).map_err(|e| format!("invalid glob '{g}': {e}"))?.filter_map(|p| p.ok()).collect();
+        if found.is_empty() {
+            return Err(format!("no file matches '{g}'"));
+        }
+        found.sort();
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+fn load_ruleset(args: &RulesetArgs, adapt_60000: bool) -> Result<Ruleset, String> {
+    let explicit = !args.decoders.is_empty() || !args.rules.is_empty() || !args.lists.is_empty();
+    let home = args.home.clone().or_else(|| if explicit { None } else { std::env::var_os("WAZUH_HOME").map(PathBuf::from) });
+    let mut files = match &home {
+        Some(h) => RulesetFiles::from_home(h).map_err(|e| e.to_string())?,
+        None if explicit => RulesetFiles { origin: "explicit files".into(), ..Default::default() },
+        None => logtest::embedded::files(),
+    };
+    files.add_explicit(&expand(&args.decoders)?, &expand(&args.rules)?, &expand(&args.lists)?);
+    files.adapt_rule_60000 = adapt_60000;
+    let mitre = match &args.mitre {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            MitreDb::parse(&text).map_err(|e| format!("{}: {e}", p.display()))?
+        }
+        None => MitreDb::embedded(),
+    };
+    Ruleset::load(&files, &mitre).map_err(|e| e.to_string())
+}
+
+fn session_options(args: &RulesetArgs) -> Result<SessionOptions, String> {
+    let mut o = SessionOptions::default();
+    if let Some(n) = &args.manager_name {
+        o.manager_name = n.as_bytes().to_vec();
+    }
+    o.clock = match args.clock.as_str() {
+        "arrival" => Clock::Arrival,
+        c => match c.strip_prefix("event:") {
+            Some(f) if !f.is_empty() => Clock::EventField(f.as_bytes().to_vec()),
+            _ => return Err(format!("invalid --clock '{c}': expected 'arrival' or 'event:FIELD'")),
+        },
+    };
+    Ok(o)
+}
+
+/// An 8-hex-digit session token.
+fn new_token() -> String {
+    let t = Timestamp::now();
+    let mut x = (t.nanos as u64) ^ ((t.secs as u64) << 20) ^ ((std::process::id() as u64) << 40);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    format!("{:08x}", x as u32)
+}
+
+/// The session-start messages of a new logtest session.
+fn session_messages(rs: &Ruleset, token: &str) -> Vec<String> {
+    let mut m: Vec<String> = rs.diagnostics.iter().map(|d| d.logtest_text()).collect();
+    m.push(format!("INFO: (7202): Session initialized with token '{token}'"));
+    m
+}
+
+/// Builds the logtest response `data` object for a processed event.
+fn response(rs: &Ruleset, p: &Processed, token: &str, mut messages: Vec<String>, manager: &[u8], debug: bool) -> Json {
+    let out = alert::alert_json(rs, p, &AlertContext { manager_name: manager, logtest: true, id_suffix: 0 });
+    messages.extend(p.messages.iter().cloned());
+    alert::logtest_response(out, token, &messages, if debug { p.rules_debug.as_deref() } else { None }, p.alert)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Some(Cmd::Test(t)) => run_tests(t),
+        None => run_logtest(cli.ruleset, cli.run),
+    }
+}
+
+fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
+    let mut err = std::io::stderr().lock();
+    if args.version {
+        let _ = writeln!(
+            std::io::stdout(),
+            "Wazuh {WAZUH_VERSION} - Wazuh Inc.\n\nThis program is free software; you can redistribute it and/or modify\nit under the terms of the GNU General Public License (version 2) as\npublished by the Free Software Foundation. For more details, go to\nhttps://www.gnu.org/licenses/gpl.html"
+        );
+        return ExitCode::SUCCESS;
+    }
+    let expected: Option<[Vec<u8>; 3]> = match &args.unit {
+        None => None,
+        Some(u) => {
+            let parts: Vec<&str> = u.split(':').collect();
+            if parts.len() != 3 {
+                let _ = writeln!(err, "Unit test configuration wrong syntax: {u}");
+                return ExitCode::from(1);
+            }
+            Some([parts[0].as_bytes().to_vec(), parts[1].as_bytes().to_vec(), parts[2].as_bytes().to_vec()])
+        }
+    };
+    let rs = match load_ruleset(&rargs, false) {
+        Ok(rs) => Arc::new(rs),
+        Err(e) => {
+            let _ = writeln!(err, "logtest: error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let opts = match session_options(&rargs) {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = writeln!(err, "logtest: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let text = args.format == Format::Text;
+    if !args.quiet && (!text || std::io::stderr().is_terminal()) {
+        let _ = writeln!(err, "logtest: loaded {}", rs.summary());
+    }
+    if !text {
+        for d in &rs.diagnostics {
+            let _ = writeln!(err, "logtest: {d}");
+        }
+    }
+    let manager = opts.manager_name.clone();
+    let mut session = Session::new(Arc::clone(&rs), opts);
+    let token = new_token();
+    let mut pending_messages = Some(session_messages(&rs, &token));
+    if text && !args.quiet {
+        let _ = write!(err, "Starting wazuh-logtest {WAZUH_VERSION}\nType one log per line\n");
+    }
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut out = std::io::stdout().lock();
+    let mut last: Option<[Vec<u8>; 3]> = None;
+    let mut line = Vec::new();
+    let mut alert_n = 0u64;
+    loop {
+        if text {
+            let _ = out.write_all(b"\n");
+            let _ = out.flush();
+        }
+        line.clear();
+        match input.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        if line.is_empty() {
+            continue;
+        }
+        let processed = match session.process(args.location.as_bytes(), &line, Timestamp::now(), args.verbose) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = writeln!(err, "** Wazuh-logtest error -1: \n\tERROR: {e}\n\tERROR: (7312): Failed to process the event");
+                continue;
+            }
+        };
+        let messages = pending_messages.take().unwrap_or_default();
+        match args.format {
+            Format::Json => {
+                if processed.alert {
+                    let a = alert::alert_json(&rs, &processed, &AlertContext { manager_name: &manager, logtest: false, id_suffix: alert_n });
+                    alert_n += 1;
+                    let _ = out.write_all(&a.to_unformatted());
+                    let _ = out.write_all(b"\n");
+                }
+            }
+            Format::LogtestJson | Format::Text => {
+                let data = response(&rs, &processed, &token, messages, &manager, args.verbose);
+                if args.format == Format::LogtestJson {
+                    let _ = out.write_all(&data.to_unformatted());
+                    let _ = out.write_all(b"\n");
+                } else {
+                    if args.debug {
+                        let _ = writeln!(err, "{}", String::from_utf8_lossy(&data.to_unformatted()));
+                    }
+                    let mut buf = Vec::new();
+                    if !args.quiet {
+                        logtest_text::render_event(&data, &mut buf);
+                    }
+                    let got = logtest_text::unit_triple(&data);
+                    if let Some(exp) = &expected {
+                        logtest_text::unit_test_line(exp, &got, &mut buf);
+                    }
+                    let _ = err.write_all(&buf);
+                    last = Some(got);
+                }
+            }
+        }
+    }
+    let _ = out.flush();
+    match (&expected, &last) {
+        (None, _) => ExitCode::SUCCESS,
+        (Some(exp), Some(got)) if exp == got => ExitCode::from(exp.iter().filter(|e| e.is_empty()).count() as u8),
+        _ => ExitCode::from(1),
+    }
+}
+
+/// Result of one `.ini` case.
+struct CaseResult {
+    case: ini::Case,
+    passed: bool,
+    got: [String; 3],
+    responses: Vec<Json>,
+}
+
+fn run_file(rs: &Arc<Ruleset>, opts: &SessionOptions, path: &PathBuf, keep_responses: bool) -> Result<Vec<CaseResult>, String> {
+    let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = String::from_utf8_lossy(&text);
+    let sections = ini::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut results = Vec::new();
+    for case in ini::cases(&sections) {
+        let mut session = Session::new(Arc::clone(rs), opts.clone());
+        let token = new_token();
+        let mut messages = Some(session_messages(rs, &token));
+        let mut responses = Vec::new();
+        let mut got = [String::new(), String::new(), String::new()];
+        for ev in &case.events {
+            match session.process(b"stdin", ev.as_bytes(), Timestamp::now(), false) {
+                Ok(p) => {
+                    let data = response(rs, &p, &token, messages.take().unwrap_or_default(), &opts.manager_name, false);
+                    let t = logtest_text::unit_triple(&data);
+                    got = t.map(|v| String::from_utf8_lossy(&v).into_owned());
+                    if keep_responses {
+                        responses.push(data);
+                    }
+                }
+                Err(_) => continue,
+            }
+        }
+        let passed = ini::case_passes(&case, &got);
+        results.push(CaseResult { case, passed, got, responses });
+    }
+    Ok(results)
+}
+
+fn run_tests(t: TestArgs) -> ExitCode {
+    let mut err = std::io::stderr().lock();
+    let rs = match load_ruleset(&t.ruleset, !t.skip_windows_eventchannel) {
+        Ok(rs) => Arc::new(rs),
+        Err(e) => {
+            let _ = writeln!(err, "logtest: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let opts = match session_options(&t.ruleset) {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = writeln!(err, "logtest: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let _ = writeln!(err, "logtest: loaded {}", rs.summary());
+    let mut report_json: Option<PathBuf> = None;
+    for r in &t.report {
+        match r.split_once('=') {
+            Some(("json", f)) => report_json = Some(PathBuf::from(f)),
+            _ => {
+                let _ = writeln!(err, "logtest: error: invalid --report '{r}': expected json=FILE");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let files = ini::collect_files(&t.paths, t.geoip);
+    let jobs = t.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<Vec<CaseResult>, String>>>> =
+        files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let keep = report_json.is_some();
+    std::thread::scope(|s| {
+        for _ in 0..jobs.min(files.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(path) = files.get(i) else { break };
+                let r = run_file(&rs, &opts, path, keep);
+                if let Ok(mut slot) = results[i].lock() {
+                    *slot = Some(r);
+                }
+            });
+        }
+    });
+    let mut out = std::io::stdout().lock();
+    let (mut passed, mut failed, mut errors) = (0usize, 0usize, 0usize);
+    let mut report: Vec<Json> = Vec::new();
+    for (path, slot) in files.iter().zip(results) {
+        let name = ini::display_name(path);
+        let r = slot.into_inner().ok().flatten().unwrap_or_else(|| Err("not run".into()));
+        match r {
+            Err(e) => {
+                errors += 1;
+                let _ = writeln!(out, "{name}: error: {e}");
+            }
+            Ok(cases) => {
+                let p = cases.iter().filter(|c| c.passed).count();
+                let f = cases.len() - p;
+                passed += p;
+                failed += f;
+                let _ = writeln!(out, "{name}: {p} passed, {f} failed");
+                for c in cases.iter().filter(|c| !c.passed) {
+                    let _ = writeln!(
+                        out,
+                        "  FAIL [{}] {}: expected rule '{}' level '{}' decoder '{}'{}, got rule '{}' level '{}' decoder '{}'",
+                        c.case.section,
+                        c.case.key,
+                        c.case.rule,
+                        c.case.alert,
+                        c.case.decoder,
+                        if c.case.negate { " to differ" } else { "" },
+                        c.got[0],
+                        c.got[1],
+                        c.got[2]
+                    );
+                }
+                if keep {
+                    let s = |v: &str| Json::String(v.as_bytes().to_vec());
+                    let cases_json = cases
+                        .into_iter()
+                        .map(|c| {
+                            Json::Object(vec![
+                                (b"section".to_vec(), s(&c.case.section)),
+                                (b"key".to_vec(), s(&c.case.key)),
+                                (
+                                    b"expect".to_vec(),
+                                    Json::Object(vec![
+                                        (b"rule".to_vec(), s(&c.case.rule)),
+                                        (b"alert".to_vec(), s(&c.case.alert)),
+                                        (b"decoder".to_vec(), s(&c.case.decoder)),
+                                    ]),
+                                ),
+                                (b"events".to_vec(), Json::Array(c.case.events.iter().map(|e| s(e)).collect())),
+                                (b"responses".to_vec(), Json::Array(c.responses)),
+                                (b"passed".to_vec(), Json::Bool(c.passed)),
+                            ])
+                        })
+                        .collect();
+                    report.push(Json::Object(vec![(b"file".to_vec(), s(&name)), (b"cases".to_vec(), Json::Array(cases_json))]));
+                }
+            }
+        }
+    }
+    if let Some(path) = report_json {
+        let mut buf = Vec::new();
+        Json::Array(report).write_unformatted(&mut buf);
+        buf.push(b'\n');
+        if let Err(e) = std::fs::write(&path, buf) {
+            let _ = writeln!(err, "logtest: error: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if errors > 0 {
+        let _ = writeln!(out, "{errors} files could not be run");
+    }
+    let _ = writeln!(out, "{passed} passed, {failed} failed");
+    if failed == 0 && errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -1,0 +1,437 @@
+//! OS_Match ("sregex"), and OS_WordMatch: Wazuh's two literal-string
+//! languages, bit-compatible with 4.14.7.
+//!
+//! Upstream: `src/os_regex/os_match_compile.c` (`OSMatch_Compile`),
+//! `os_match_execute.c` (`OSMatch_Execute`, `_OS_Match`, `_os_strncmp`,
+//! `_os_strcmp`, `_os_strcmp_last`, `_os_strmatch`) and `os_regex_match.c`
+//! (`OS_WordMatch`, also spelled `OS_Match`).
+//!
+//! # OS_Match ([`OsMatch`])
+//!
+//! The default language of decoder `<program_name>`, rule `<match>`, most rule
+//! field elements and list `check_value`.
+//!
+//! * A `!` as the *very first* byte of the pattern is removed and inverts the
+//!   final result. Anywhere else `!` is literal.
+//! * The pattern is split on **every** `|`. There is no escape, so a literal
+//!   `|` can never be matched. The pattern matches when any alternative does.
+//! * Matching is ASCII case-insensitive; bytes >= 0x80 compare exactly.
+//! * Per alternative, `^` is special only as its first byte and `$` only as
+//!   its last byte:
+//!
+//!   | alternative | test |
+//!   |---|---|
+//!   | `^X$` | the subject equals X (`^$`: the subject is empty) |
+//!   | empty | **always true** (`a\|`, `\|b`, an empty pattern) |
+//!   | `X$` | the subject ends with X (`$` alone: always true) |
+//!   | `^X` | the subject starts with X (`^` alone: always true) |
+//!   | `X` | X occurs in the subject |
+//!
+//! * Nothing else is syntax: `\`, `.`, `*`, `+`, `(`, `[` and a `^`/`$` in the
+//!   middle are literal bytes (`a\d` matches the text `a\d`).
+//!
+//! Traps: an empty alternative matches everything, so `foo|` is always true
+//! and `!foo|` never is; the pattern `!` alone never matches (it negates an
+//! always-true empty pattern).
+//!
+//! # OS_WordMatch ([`word_match`])
+//!
+//! An older, uncompiled cousin used for `if_group`-style tests. It is *not*
+//! the same language, and its upstream loop has quirks this port keeps:
+//!
+//! * an empty pattern is false;
+//! * a *trailing* empty alternative (`a|`) is true, but a leading or middle
+//!   empty alternative (`|b`, `a||b`) is **not**: upstream then looks for a
+//!   literal `|` in the subject followed by the next alternative's text
+//!   (`a||b|c` is true on `x|b`);
+//! * `^X` is a case-insensitive prefix test (no `$` anchor: `$` is literal);
+//! * otherwise a case-insensitive substring test, false on an empty subject.
+//!
+//! # Bytes and NUL
+//!
+//! Upstream works on C strings: a pattern or a subject ends at its first NUL
+//! byte (log subjects never contain one). Patterns longer than 20480 bytes do
+//! not compile.
+
+use std::fmt;
+
+/// Longest accepted pattern, in bytes (upstream `OS_PATTERN_MAXSIZE`).
+pub const MAX_PATTERN_LEN: usize = 20480;
+
+/// Why a pattern did not compile. The number is upstream's `reg->error`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OsMatchError {
+    /// Code 3, `OS_REGEX_MAXSIZE`: longer than [`MAX_PATTERN_LEN`] bytes.
+    TooLong,
+}
+
+impl OsMatchError {
+    /// Upstream's numeric error code.
+    pub fn code(&self) -> i32 {
+        match self {
+            OsMatchError::TooLong => 3,
+        }
+    }
+}
+
+impl fmt::Display for OsMatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OsMatchError::TooLong => write!(
+                f,
+                "pattern longer than 20480 bytes (OS_Match error {})",
+                self.code()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for OsMatchError {}
+
+/// The test one alternative performs (upstream's `match_fp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Test {
+    /// `^X$` (`_os_strcmp`).
+    Equals,
+    /// Empty alternative (`_os_strmatch`).
+    Always,
+    /// `X$` (`_os_strcmp_last`).
+    EndsWith,
+    /// `^X` (`_os_strncmp`).
+    StartsWith,
+    /// `X` (`_OS_Match`).
+    Contains,
+}
+
+#[derive(Debug, Clone)]
+struct Alternative {
+    test: Test,
+    /// The text to look for, lower-cased, anchors removed.
+    text: Box<[u8]>,
+}
+
+impl Alternative {
+    /// Classifies one (already lower-cased) alternative, in upstream's order.
+    fn new(alt: &[u8]) -> Alternative {
+        let begins = alt.first() == Some(&b'^');
+        let ends = alt.len() > 1 && alt.last() == Some(&b'$');
+        let (test, text) = if begins && ends {
+            (Test::Equals, &alt[1..alt.len() - 1])
+        } else if alt.is_empty() {
+            (Test::Always, alt)
+        } else if alt.last() == Some(&b'$') {
+            (Test::EndsWith, &alt[..alt.len() - 1])
+        } else if begins {
+            (Test::StartsWith, &alt[1..])
+        } else {
+            (Test::Contains, alt)
+        };
+        Alternative {
+            test,
+            text: text.into(),
+        }
+    }
+
+    fn matches(&self, subject: &[u8]) -> bool {
+        let text = &*self.text;
+        match self.test {
+            Test::Always => true,
+            Test::Equals => subject.eq_ignore_ascii_case(text),
+            Test::StartsWith => subject
+                .get(..text.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(text)),
+            Test::EndsWith => subject
+                .len()
+                .checked_sub(text.len())
+                .is_some_and(|start| subject[start..].eq_ignore_ascii_case(text)),
+            Test::Contains => contains_ignore_case(subject, text),
+        }
+    }
+}
+
+/// A compiled OS_Match pattern. Immutable; cheap to share between threads.
+#[derive(Debug, Clone)]
+pub struct OsMatch {
+    raw: Box<[u8]>,
+    negate: bool,
+    alternatives: Box<[Alternative]>,
+}
+
+impl OsMatch {
+    /// Compiles `pattern`. The only error is a pattern longer than 20480
+    /// bytes (counted before removing a leading `!`).
+    pub fn compile(pattern: &[u8]) -> Result<OsMatch, OsMatchError> {
+        let text = until_nul(pattern);
+        if text.len() > MAX_PATTERN_LEN {
+            return Err(OsMatchError::TooLong);
+        }
+        let (negate, body) = match text.split_first() {
+            Some((b'!', rest)) => (true, rest),
+            _ => (false, text),
+        };
+        let lowered = body.to_ascii_lowercase();
+        let alternatives = lowered
+            .split(|&b| b == b'|')
+            .map(Alternative::new)
+            .collect();
+        Ok(OsMatch {
+            raw: pattern.into(),
+            negate,
+            alternatives,
+        })
+    }
+
+    /// Does the pattern match `subject`? Never allocates.
+    pub fn is_match(&self, subject: &[u8]) -> bool {
+        let subject = until_nul(subject);
+        let any = self.alternatives.iter().any(|alt| alt.matches(subject));
+        any != self.negate
+    }
+
+    /// The pattern as given to [`OsMatch::compile`].
+    pub fn pattern(&self) -> &[u8] {
+        &self.raw
+    }
+}
+
+/// Upstream `OS_WordMatch(pattern, subject)` (see the module documentation),
+/// an uncompiled one-shot test. Never allocates.
+pub fn word_match(pattern: &[u8], subject: &[u8]) -> bool {
+    let pattern = until_nul(pattern);
+    let subject = until_nul(subject);
+    if pattern.is_empty() {
+        return false;
+    }
+    // Upstream walks the pattern and, at each `|`, tests the alternative that
+    // ends there; the test sees the whole rest of the pattern (which is what
+    // makes empty alternatives odd), bounded by the alternative's length.
+    let mut rest = pattern;
+    loop {
+        match rest.iter().position(|&b| b == b'|') {
+            Some(len) => {
+                if internal_match(rest, subject, len) {
+                    return true;
+                }
+                rest = rest.get(len + 1..).unwrap_or_default();
+                if rest.is_empty() {
+                    // A trailing empty alternative.
+                    return true;
+                }
+            }
+            None => return internal_match(rest, subject, rest.len()),
+        }
+    }
+}
+
+/// Upstream `_InternalMatch`: `pattern` is the rest of the whole pattern and
+/// `len` the length of the current alternative in it. The alternative's text
+/// is compared until the byte that follows it in the pattern (`|` or the
+/// end) is reached, which for an empty alternative means "up to the next
+/// `|`", starting with a literal `|`.
+fn internal_match(pattern: &[u8], subject: &[u8], len: usize) -> bool {
+    let at = |bytes: &[u8], i: usize| bytes.get(i).copied().unwrap_or(0).to_ascii_lowercase();
+    let stop = at(pattern, len);
+
+    let Some(&head) = pattern.first() else {
+        return true;
+    };
+    if head == b'^' {
+        // strncasecmp(pattern + 1, subject, len - 1): a prefix test.
+        let prefix = pattern.get(1..len).unwrap_or_default();
+        return subject
+            .get(..prefix.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(prefix));
+    }
+    if subject.is_empty() {
+        return false;
+    }
+    let head = head.to_ascii_lowercase();
+    for start in 0..subject.len() {
+        if at(subject, start) != head {
+            continue;
+        }
+        let mut p = 1;
+        let mut s = start + 1;
+        loop {
+            if at(pattern, p) == stop {
+                return true;
+            }
+            if s >= subject.len() {
+                return false;
+            }
+            if at(pattern, p) != at(subject, s) {
+                break;
+            }
+            p += 1;
+            s += 1;
+        }
+    }
+    false
+}
+
+/// Is `needle` (lower-case) a substring of `hay`, ASCII case-insensitively?
+fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let Some(last_start) = hay.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    hay.iter().take(last_start + 1).enumerate().any(|(i, &b)| {
+        b.to_ascii_lowercase() == first
+            && hay
+                .get(i + 1..i + needle.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+    })
+}
+
+fn until_nul(bytes: &[u8]) -> &[u8] {
+    match bytes.iter().position(|&b| b == 0) {
+        Some(n) => &bytes[..n],
+        None => bytes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compiled_pattern_is_shareable() {
+        fn shareable<T: Send + Sync + Clone + 'static>() {}
+        shareable::<OsMatch>();
+    }
+
+    fn m(pattern: &str, subject: &str) -> bool {
+        OsMatch::compile(pattern.as_bytes())
+            .expect("compiles")
+            .is_match(subject.as_bytes())
+    }
+
+    #[test]
+    fn spec_5_2_table() {
+        assert!(m("sshd", "xSSHDx"));
+        assert!(!m("^sshd$", "sshd2"));
+        assert!(m("!sshd", "foo"));
+        assert!(m("a|", "zzz"));
+        assert!(!m("d$", "sshdx"));
+        assert!(m("^$", ""));
+        assert!(m("!a|b", "c"));
+        assert!(!m("!a|b", "b"));
+    }
+
+    #[test]
+    fn anchors_and_alternatives() {
+        assert!(m("^sshd$", "SSHD"));
+        assert!(!m("^$", "x"));
+        assert!(m("^", ""));
+        assert!(m("$", "anything"));
+        assert!(m("", ""));
+        assert!(m("", "x"));
+        assert!(m("|b", "zzz"));
+        assert!(m("a||b", "zzz"));
+        assert!(!m("!", "x"));
+        assert!(!m("!", ""));
+        assert!(!m("!foo|", "foo"));
+        assert!(m("^Foo", "foobar"));
+        assert!(!m("^foo", "xfoo"));
+        assert!(!m("^foo", "fo"));
+        assert!(m("bar$", "fooBAR"));
+        assert!(!m("bar$", "ar"));
+        assert!(m("x|y|z", "..z.."));
+        assert!(!m("x|y|z", "abc"));
+        // `^` and `$` in the middle, `!` after the start: literal.
+        assert!(m("a^b", "xa^by"));
+        assert!(m("a$b", "a$b"));
+        assert!(!m("a$b", "ab"));
+        assert!(m("a!b", "a!b"));
+        assert!(m("!!a", "b"));
+        assert!(!m("!!a", "!a"));
+        // No other syntax.
+        assert!(m("a\\d", "xa\\dx"));
+        assert!(!m("a\\d", "a1"));
+        assert!(!m("a.c", "abc"));
+        assert!(m("a.c", "xa.c"));
+        assert!(!m("a|b", "|"));
+        assert!(!m("ab", "a"));
+        assert!(!m("ab", ""));
+    }
+
+    #[test]
+    fn case_and_bytes() {
+        assert!(m("ÉTÉ", "xÉTÉx"));
+        // Only ASCII folds: é (C3 A9) and É (C3 89) differ.
+        assert!(!m("été", "ÉTÉ"));
+        let re = OsMatch::compile(b"\xff\xfe").expect("compiles");
+        assert!(re.is_match(b"a\xff\xfe"));
+        assert!(!re.is_match(b"a\xff\xff"));
+        // NUL ends a pattern or a subject, as in C.
+        let re = OsMatch::compile(b"ab\0zz").expect("compiles");
+        assert_eq!(re.pattern(), b"ab\0zz");
+        assert!(re.is_match(b"xab"));
+        assert!(!m("cd$", "ab\0cd"));
+    }
+
+    #[test]
+    fn too_long() {
+        assert_eq!(
+            OsMatch::compile(&vec![b'a'; MAX_PATTERN_LEN + 1]).err(),
+            Some(OsMatchError::TooLong)
+        );
+        let mut p = vec![b'!'];
+        p.extend(vec![b'a'; MAX_PATTERN_LEN]);
+        assert_eq!(OsMatch::compile(&p).err(), Some(OsMatchError::TooLong));
+        assert!(OsMatch::compile(&vec![b'a'; MAX_PATTERN_LEN]).is_ok());
+        assert_eq!(OsMatchError::TooLong.code(), 3);
+    }
+
+    #[test]
+    fn word_match_semantics() {
+        let w = |p: &str, s: &str| word_match(p.as_bytes(), s.as_bytes());
+        assert!(!w("", "anything"));
+        assert!(!w("", ""));
+        assert!(w("a|", "zzz"));
+        assert!(w("syslog", "xSYSLOGx"));
+        assert!(!w("syslog", ""));
+        assert!(w("^sys", "SYSLOG"));
+        assert!(!w("^sys", "xsys"));
+        assert!(w("^", ""));
+        assert!(w("^|x", ""));
+        assert!(w("a|b|c", "..C.."));
+        assert!(!w("a|b|c", "xyz"));
+        // `$` is literal.
+        assert!(!w("log$", "syslog"));
+        assert!(w("log$", "log$"));
+        // Leading and middle empty alternatives are not "always true".
+        assert!(!w("|b", "zzz"));
+        assert!(w("|b", "b"));
+        assert!(!w("a||b", "zzz"));
+        assert!(w("a||b|c", "x|b"));
+        assert!(w("a||b|c", "c"));
+        assert!(!w("a||b|c", "x|d"));
+    }
+
+    #[test]
+    fn random_patterns_never_panic() {
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as u32
+        };
+        let alphabet: &[u8] = b"aAb|^$!\\.\xff\x00";
+        for _ in 0..20_000 {
+            let pattern: Vec<u8> = (0..next() % 8)
+                .map(|_| alphabet[next() as usize % alphabet.len()])
+                .collect();
+            let subject: Vec<u8> = (0..next() % 10)
+                .map(|_| alphabet[next() as usize % alphabet.len()])
+                .collect();
+            if let Ok(re) = OsMatch::compile(&pattern) {
+                let _ = re.is_match(&subject);
+            }
+            let _ = word_match(&pattern, &subject);
+        }
+    }
+}

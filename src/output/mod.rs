@@ -1,0 +1,6 @@
+//! Output formats, all serialisers over one [`crate::session::Processed`]:
+//! the `alerts.json` alert object ([`alert`]), the logtest response
+//! ([`alert::logtest_response`]) and the `wazuh-logtest` text ([`logtest_text`]).
+
+pub mod alert;
+pub mod logtest_text;

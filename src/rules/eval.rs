@@ -1,0 +1,291 @@
+//! Evaluating the rule tree for one decoded event
+//! (upstream: src/analysisd/rules.c `OS_CheckIfRuleMatch`; analysisd.c).
+//!
+//! Roots are tried in order, each only if its category equals the event's
+//! decoder type. A rule's checks run in upstream's fixed order (some have side
+//! effects: `if_fts` records keys, `check_diff` stores content, the
+//! correlation search marks events), then its children in sibling order; the
+//! first child that returns a rule wins and the deepest match is the result.
+//! A rule whose children all fail returns itself (and counts a firedtime)
+//! unless it is `noalert`.
+
+use super::{CompiledRule, ListField, Rule, RuleTree};
+use crate::correlate::Correlation;
+use crate::decode::{Decoders, FtsStatic};
+use crate::event::{Event, StaticField};
+use crate::lists::{lookup, CdbList};
+
+/// What one evaluation found.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// The returned rule (index into the tree's rules).
+    pub rule: Option<usize>,
+    /// The immediate parent of the returned rule, if any.
+    pub parent: Option<usize>,
+    pub firedtimes: u32,
+    /// `matched` level given to the current event by a correlation search.
+    pub matched: u32,
+    /// `previous_output` entries of the winning correlation search.
+    pub previous: Vec<Vec<u8>>,
+    /// `previous_log` of a `check_diff` match.
+    pub previous_log: Option<Vec<u8>>,
+}
+
+/// Everything a rule check reads.
+pub struct Ctx<'a> {
+    pub tree: &'a RuleTree,
+    pub decoders: &'a Decoders,
+    pub lists: &'a [CdbList],
+    pub ev: &'a Event,
+    /// Seconds since the epoch (the session's clock).
+    pub now: i64,
+    /// Local `HH:MM` and weekday (0 = Sunday) of `now`.
+    pub hhmm: [u8; 5],
+    pub weekday: u8,
+    pub debug: Option<&'a mut Vec<String>>,
+}
+
+/// Evaluates the tree; mutates the correlation state as Wazuh does.
+pub fn evaluate(ctx: &mut Ctx<'_>, corr: &mut Correlation) -> Outcome {
+    let mut out = Outcome::default();
+    for &root in &ctx.tree.roots {
+        let r = &ctx.tree.rules[ctx.tree.nodes[root].rule];
+        if r.category != ctx.ev.decoder_type {
+            continue;
+        }
+        if let Some(found) = check_node(ctx, corr, root, &mut out) {
+            out.rule = Some(found);
+            return out;
+        }
+    }
+    out
+}
+
+fn check_node(ctx: &mut Ctx<'_>, corr: &mut Correlation, node: usize, out: &mut Outcome) -> Option<usize> {
+    let tree = ctx.tree;
+    let ri = tree.nodes[node].rule;
+    let rule = &tree.rules[ri];
+    if let Some(d) = ctx.debug.as_deref_mut() {
+        d.push(format!("Trying rule: {} - {}", rule.id, String::from_utf8_lossy(&rule.description)));
+    }
+    if !conditions(ctx, corr, rule, ri, out) {
+        return None;
+    }
+    if rule.search.is_some() && !rule.check_diff {
+        let mut previous = Vec::new();
+        if !corr.search(rule, ri, ctx.ev, &mut out.matched, ctx.now, &mut previous) {
+            out.previous.clear();
+            return None;
+        }
+        out.previous = previous;
+    }
+    if let Some(d) = ctx.debug.as_deref_mut() {
+        d.push(format!("*Rule {} matched", rule.id));
+    }
+    let children = &tree.nodes[node].children;
+    if !children.is_empty() {
+        if let Some(d) = ctx.debug.as_deref_mut() {
+            d.push("*Trying child rules".to_string());
+        }
+        for &c in children {
+            if let Some(found) = check_node(ctx, corr, c, out) {
+                if out.parent.is_none() {
+                    out.parent = Some(ri);
+                }
+                return Some(found);
+            }
+        }
+    }
+    if rule.noalert {
+        return None;
+    }
+    let ft = &mut corr.firedtimes[ri];
+    *ft += 1;
+    out.firedtimes = *ft;
+    Some(ri)
+}
+
+fn conditions(ctx: &mut Ctx<'_>, corr: &mut Correlation, r: &Rule, ri: usize, out: &mut Outcome) -> bool {
+    let ev = ctx.ev;
+    let st = |f: StaticField| ev.get_static(f);
+    if let Some(name) = &r.decoded_as {
+        match ctx.decoders.info(ev) {
+            Some(d) if d.name == *name => {}
+            _ => return false,
+        }
+    }
+    macro_rules! cond {
+        ($c:expr, $v:expr) => {
+            if let Some(c) = &$c {
+                if !c.test($v) {
+                    return false;
+                }
+            }
+        };
+    }
+    cond!(r.program_name, ev.program_name());
+    cond!(r.id_cond, st(StaticField::Id));
+    cond!(r.system_name, st(StaticField::SystemName));
+    cond!(r.protocol, st(StaticField::Protocol));
+    cond!(r.match_, Some(ev.log()));
+    cond!(r.regex, Some(ev.log()));
+    cond!(r.action, st(StaticField::Action));
+    cond!(r.url, st(StaticField::Url));
+    cond!(r.location, Some(&ev.location[..]));
+    for (fid, c) in &r.fields {
+        if !c.test(ev.field(*fid)) {
+            return false;
+        }
+    }
+    if let Some(l) = &r.srcip {
+        if !l.test(st(StaticField::Srcip)) {
+            return false;
+        }
+    }
+    if let Some(l) = &r.dstip {
+        if !l.test(st(StaticField::Dstip)) {
+            return false;
+        }
+    }
+    cond!(r.srcport, st(StaticField::Srcport));
+    cond!(r.dstport, st(StaticField::Dstport));
+    if let Some(c) = r.compiled {
+        if !compiled_rule(c, ev) {
+            return false;
+        }
+    }
+    cond!(r.user, st(StaticField::Dstuser).or(st(StaticField::Srcuser)));
+    cond!(r.srcgeoip, None);
+    cond!(r.dstgeoip, None);
+    if r.maxsize > 0 && (ev.log().len() as u32) < r.maxsize {
+        return false;
+    }
+    if let Some(t) = &r.time {
+        let inside = ctx.hhmm >= t.start && ctx.hhmm <= t.end;
+        if inside == t.negate {
+            return false;
+        }
+    }
+    if let Some(w) = r.weekday {
+        if w & (1 << ctx.weekday) == 0 {
+            return false;
+        }
+    }
+    cond!(r.data, st(StaticField::Data));
+    cond!(r.extra_data, st(StaticField::ExtraData));
+    cond!(r.hostname, Some(&ev.hostname[..]));
+    cond!(r.status, st(StaticField::Status));
+    if r.check_diff && !check_diff(corr, r, ev, out) {
+        return false;
+    }
+    if r.if_fts && !first_time_seen(ctx, corr) {
+        return false;
+    }
+    // Upstream's list chain keeps only the last two `<list>` conditions.
+    let skip = r.lists.len().saturating_sub(2);
+    for l in r.lists.iter().skip(skip) {
+        let value: Option<&[u8]> = match l.field {
+            ListField::Static(f) => st(f),
+            ListField::Hostname => Some(&ev.hostname[..]),
+            ListField::ProgramName => ev.program_name(),
+            ListField::User => st(StaticField::Srcuser).or(st(StaticField::Dstuser)),
+            ListField::Dynamic(fid) => ev.field(fid),
+        };
+        let Some(v) = value else { return false };
+        let Some(list) = ctx.lists.get(l.list) else { return false };
+        if !lookup(list, l.lookup, l.check.as_ref(), v) {
+            return false;
+        }
+    }
+    let _ = ri;
+    true
+}
+
+fn check_diff(corr: &mut Correlation, r: &Rule, ev: &Event, out: &mut Outcome) -> bool {
+    let log = ev.log();
+    if log.len() >= 65536 {
+        return false;
+    }
+    let key = (ev.hostname.clone(), r.id);
+    match corr.diff_last.get(&key) {
+        None => {
+            corr.diff_last.insert(key, log.to_vec());
+            false
+        }
+        Some(old) if old == log => false,
+        Some(old) => {
+            let old = old.clone();
+            corr.diff_last.insert(key, log.to_vec());
+            out.previous = vec![b"Previous output:".to_vec(), old.clone()];
+            out.previous_log = Some(old);
+            true
+        }
+    }
+}
+
+fn first_time_seen(ctx: &Ctx<'_>, corr: &mut Correlation) -> bool {
+    let ev = ctx.ev;
+    let Some(d) = ctx.decoders.info(ev) else { return false };
+    let Some(fts) = &d.fts else { return false };
+    let has = |f: FtsStatic| fts.statics.contains(&f);
+    let mut key = d.name.to_vec();
+    let mut part = |on: bool, v: Option<&[u8]>| {
+        key.push(b' ');
+        if on {
+            if let Some(v) = v {
+                key.extend_from_slice(v);
+            }
+        }
+    };
+    let st = |f: StaticField| ev.get_static(f);
+    part(has(FtsStatic::Id), st(StaticField::Id));
+    part(has(FtsStatic::Dstuser), st(StaticField::Dstuser));
+    part(has(FtsStatic::Srcuser), st(StaticField::Srcuser));
+    part(has(FtsStatic::Srcip), st(StaticField::Srcip));
+    part(has(FtsStatic::Dstip), st(StaticField::Dstip));
+    part(has(FtsStatic::Data), st(StaticField::Data));
+    part(has(FtsStatic::SystemName), st(StaticField::SystemName));
+    part(has(FtsStatic::Location), Some(&ev.location[..]));
+    for name in &fts.dynamic {
+        if let Some(v) = ev.field_by_name(name) {
+            key.push(b' ');
+            key.extend_from_slice(v);
+        }
+    }
+    key.truncate(256);
+    corr.fts_seen.insert(key)
+}
+
+fn compiled_rule(c: CompiledRule, ev: &Event) -> bool {
+    let st = |f: StaticField| ev.get_static(f);
+    match c {
+        CompiledRule::SrcuserDstuser => match (st(StaticField::Srcuser), st(StaticField::Dstuser)) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        },
+        CompiledRule::CheckIdSize => st(StaticField::Id).is_some_and(|v| v.len() >= 10),
+        CompiledRule::MswinTargetCaller => {
+            let log = ev.log();
+            let grab = |tag: &[u8]| -> Option<Vec<u8>> {
+                let i = log.windows(tag.len()).position(|w| w == tag)? + tag.len();
+                let rest = &log[i..];
+                let rest = &rest[rest.iter().position(|&b| b != b' ').unwrap_or(rest.len())..];
+                let end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+                Some(rest[..end].to_vec())
+            };
+            match (grab(b"Target Account Name:"), grab(b"Caller User Name:")) {
+                (Some(a), Some(b)) => a != b,
+                _ => false,
+            }
+        }
+        CompiledRule::SimpleHttpRequest => match st(StaticField::Url) {
+            Some(u) => u == b"/" || !u.contains(&b'?'),
+            None => false,
+        },
+        CompiledRule::ValidCrawler => {
+            const PREFIXES: &[&[u8]] = &[b"66.249.", b"65.55.", b"207.46.", b"72.14.", b"74.6.", b"67.195.", b"202.160."];
+            let log = ev.log();
+            PREFIXES.iter().any(|p| log.starts_with(p))
+        }
+    }
+}

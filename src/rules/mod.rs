@@ -1,0 +1,268 @@
+//! Rules: the compiled rule set and the rule tree
+//! (upstream: src/analysisd/rules.c, rules_list.c).
+//!
+//! A [`Rule`] holds the compiled conditions of one `<rule>`; the [`RuleTree`]
+//! places rules under their parents (`if_sid` > `if_level` > `if_group` >
+//! category) with Wazuh's sibling order: level-0 rules first, then by level
+//! descending, stable in load order. A rule can sit at several places in the
+//! tree; its state (firedtimes, correlation lists) is shared across them and
+//! lives in the session, indexed by rule.
+
+pub mod eval;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use crate::decode::DecoderType;
+use crate::event::{FieldId, StaticField};
+use crate::lists::Lookup;
+use crate::matcher::{Matcher, OsMatch, OsRegex};
+
+/// A pattern condition with its `negate` attribute.
+#[derive(Debug, Clone)]
+pub struct Cond {
+    pub m: Matcher,
+    pub negate: bool,
+}
+
+impl Cond {
+    /// Wazuh's pass rule: an absent value fails whatever `negate` says.
+    #[inline]
+    pub fn test(&self, value: Option<&[u8]>) -> bool {
+        match value {
+            Some(v) => self.m.is_match(v) != self.negate,
+            None => false,
+        }
+    }
+}
+
+/// One entry of a `<srcip>`/`<dstip>` list.
+#[derive(Debug, Clone, Copy)]
+pub struct IpNet {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl IpNet {
+    pub fn contains(&self, ip: &IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => {
+                let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix.min(32)) };
+                (u32::from(a) & mask) == (u32::from(*b) & mask)
+            }
+            (IpAddr::V6(a), IpAddr::V6(b)) => {
+                let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - self.prefix.min(128)) };
+                (u128::from(a) & mask) == (u128::from(*b) & mask)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `<srcip>`/`<dstip>`: a plain OR of networks (a leading `!` on an entry has no effect upstream).
+#[derive(Debug, Clone, Default)]
+pub struct IpList {
+    pub nets: Vec<IpNet>,
+    pub negate: bool,
+}
+
+impl IpList {
+    pub fn test(&self, value: Option<&[u8]>) -> bool {
+        let Some(v) = value else { return false };
+        let Some(ip) = std::str::from_utf8(v).ok().and_then(|s| s.parse::<IpAddr>().ok()) else {
+            return false;
+        };
+        self.nets.iter().any(|n| n.contains(&ip)) != self.negate
+    }
+}
+
+/// Built-in C predicates of `<compiled_rule>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompiledRule {
+    SrcuserDstuser,
+    CheckIdSize,
+    MswinTargetCaller,
+    SimpleHttpRequest,
+    ValidCrawler,
+}
+
+/// What a `<list field=...>` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListField {
+    Static(StaticField),
+    Hostname,
+    ProgramName,
+    /// srcuser if set, else dstuser.
+    User,
+    Dynamic(FieldId),
+}
+
+/// One `<list>` condition.
+#[derive(Debug, Clone)]
+pub struct ListCond {
+    pub field: ListField,
+    pub lookup: Lookup,
+    pub check: Option<OsMatch>,
+    /// Index into the ruleset's lists.
+    pub list: usize,
+}
+
+/// `<time>`: inclusive `HH:MM` range, possibly negated.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeRange {
+    pub start: [u8; 5],
+    pub end: [u8; 5],
+    pub negate: bool,
+}
+
+/// Fields compared by `same_*`/`different_*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameField {
+    Static(StaticField),
+    Location,
+    SrcGeoip,
+    DstGeoip,
+}
+
+/// Which correlation search a rule uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Search {
+    /// `if_matched_sid`: the target rule's list (index of the target rule).
+    Sid(usize),
+    /// `if_matched_group`: the rule's own group list.
+    Group,
+    /// `if_matched_regex`: the global event list.
+    Event,
+}
+
+/// `<options>` flags.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub mail: bool,
+    pub log: bool,
+    pub no_ar: bool,
+    pub no_full_log: bool,
+    pub no_counter: bool,
+}
+
+/// MITRE references of a rule.
+#[derive(Debug, Clone, Default)]
+pub struct MitreRefs {
+    /// Deprecated `<id>` form.
+    pub ids: Vec<String>,
+    /// New form: (tactic id, technique id) pairs.
+    pub pairs: Vec<(String, String)>,
+}
+
+/// One compiled rule.
+#[derive(Debug, Clone, Default)]
+pub struct Rule {
+    pub id: u32,
+    /// Final level (0..16; 99 for level 0 with `accuracy="0"`).
+    pub level: u32,
+    /// Level while loading (level 0 → 9900, n → n×100 unless accuracy 0); decides sibling order.
+    pub internal_level: u32,
+    /// `frequency` attribute (0 when absent).
+    pub frequency: u32,
+    pub timeframe: u32,
+    pub ignore: u32,
+    pub maxsize: u32,
+    pub noalert: bool,
+    pub overwrite: bool,
+    pub options: Options,
+    pub category: DecoderType,
+    pub decoded_as: Option<Box<[u8]>>,
+
+    pub program_name: Option<Cond>,
+    pub id_cond: Option<Cond>,
+    pub system_name: Option<Cond>,
+    pub protocol: Option<Cond>,
+    pub match_: Option<Cond>,
+    pub regex: Option<Cond>,
+    pub action: Option<Cond>,
+    pub url: Option<Cond>,
+    pub location: Option<Cond>,
+    pub fields: Vec<(FieldId, Cond)>,
+    pub srcip: Option<IpList>,
+    pub dstip: Option<IpList>,
+    pub srcport: Option<Cond>,
+    pub dstport: Option<Cond>,
+    pub compiled: Option<CompiledRule>,
+    pub user: Option<Cond>,
+    pub srcgeoip: Option<Cond>,
+    pub dstgeoip: Option<Cond>,
+    pub time: Option<TimeRange>,
+    /// Bit i = weekday i (0 = Sunday).
+    pub weekday: Option<u8>,
+    pub data: Option<Cond>,
+    pub extra_data: Option<Cond>,
+    pub hostname: Option<Cond>,
+    pub status: Option<Cond>,
+    pub check_diff: bool,
+    pub if_fts: bool,
+    pub lists: Vec<ListCond>,
+
+    pub if_sid: Option<String>,
+    pub if_group: Option<Vec<u8>>,
+    pub if_level: Option<String>,
+    pub if_matched_sid: Option<u32>,
+    pub if_matched_group: Option<OsMatch>,
+    pub if_matched_group_text: Option<Vec<u8>>,
+    pub if_matched_regex: Option<OsRegex>,
+    pub same: Vec<SameField>,
+    pub different: Vec<SameField>,
+    pub same_fields: Vec<FieldId>,
+    pub different_fields: Vec<FieldId>,
+    pub same_id: bool,
+    pub same_srcip: bool,
+    pub global_frequency: bool,
+    /// Set when wiring correlation.
+    pub search: Option<Search>,
+
+    pub description: Vec<u8>,
+    pub groups: Vec<u8>,
+    pub info: Vec<(Vec<u8>, Vec<u8>)>,
+    pub cve: Vec<u8>,
+    pub mitre: MitreRefs,
+
+    pub file: String,
+    pub line: u32,
+}
+
+/// A position of a rule in the tree.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub rule: usize,
+    pub children: Vec<usize>,
+}
+
+/// The rule tree.
+#[derive(Debug, Clone, Default)]
+pub struct RuleTree {
+    pub rules: Vec<Rule>,
+    pub nodes: Vec<Node>,
+    pub roots: Vec<usize>,
+    pub by_id: HashMap<u32, usize>,
+    /// Rules that own a previous-matches list (targets of some `if_matched_sid`).
+    pub has_sid_list: Vec<bool>,
+    /// For each rule: the `if_matched_group` correlation rules whose list it feeds.
+    pub feeds_groups: Vec<Vec<usize>>,
+}
+
+impl RuleTree {
+    pub fn rule(&self, id: u32) -> Option<&Rule> {
+        self.by_id.get(&id).map(|&i| &self.rules[i])
+    }
+
+    /// Number of tree nodes ("Total rules enabled").
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Inserts node `n` into `list` keeping internal levels descending, stable.
+    pub(crate) fn insert_sorted(rules: &[Rule], nodes: &[Node], list: &mut Vec<usize>, n: usize) {
+        let lvl = rules[nodes[n].rule].internal_level;
+        let pos = list.iter().position(|&x| lvl > rules[nodes[x].rule].internal_level).unwrap_or(list.len());
+        list.insert(pos, n);
+    }
+}

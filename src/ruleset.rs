@@ -1,0 +1,123 @@
+//! The compiled ruleset: decoders, lists, the rule tree and everything they
+//! refer to, built once and never changed, so many sessions (and threads) can
+//! share it behind an `Arc`.
+
+use crate::decode::Decoders;
+use crate::event::FieldNames;
+use crate::lists::CdbList;
+use crate::load::config::{AlertSettings, RulesetFiles};
+use crate::load::decoders::DecoderLoader;
+use crate::load::rules::RuleLoader;
+use crate::load::{Diagnostic, LoadError, Severity};
+use crate::mitre::{self, MitreDb, MitreOut};
+use crate::rules::RuleTree;
+
+/// A loaded ruleset.
+#[derive(Debug, Clone)]
+pub struct Ruleset {
+    pub decoders: Decoders,
+    pub lists: Vec<CdbList>,
+    pub rules: RuleTree,
+    pub fields: FieldNames,
+    pub alerts: AlertSettings,
+    /// Per rule: its resolved `rule.mitre` and the warnings resolving it gave.
+    pub mitre: Vec<(Option<MitreOut>, Vec<String>)>,
+    /// Non-fatal load messages, in load order.
+    pub diagnostics: Vec<Diagnostic>,
+    pub origin: String,
+    pub decoder_files: usize,
+    pub rule_files: usize,
+}
+
+fn missing(name: &str) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Warning,
+        message: format!("(1103): Could not open file '{}' due to [(2)-(No such file or directory)].", name),
+        file: Some(name.to_string()),
+        line: None,
+    }
+}
+
+impl Ruleset {
+    /// Loads decoders, then lists, then rules, in the files' order.
+    pub fn load(files: &RulesetFiles, mitre_db: &MitreDb) -> Result<Ruleset, LoadError> {
+        let mut diagnostics = Vec::new();
+        let mut dl = DecoderLoader::new();
+        for f in &files.decoders {
+            match f.read().map_err(|e| LoadError::Io { file: f.name.clone(), error: e.to_string() })? {
+                Some(bytes) => dl.load_file(&f.name, &bytes)?,
+                None => diagnostics.push(missing(&f.name)),
+            }
+        }
+        let (decoders, mut d) = dl.finish();
+        diagnostics.append(&mut d);
+
+        let mut lists = Vec::new();
+        for f in &files.lists {
+            match f.read().map_err(|e| LoadError::Io { file: f.name.clone(), error: e.to_string() })? {
+                Some(bytes) => lists.push(CdbList::parse(&f.name, &bytes)),
+                None => diagnostics.push(missing(&f.name)),
+            }
+        }
+
+        let mut fields = FieldNames::default();
+        let mut rl = RuleLoader::new(&decoders, &lists, &mut fields, files.alerts.email_alert_level as u32);
+        rl.adapt_rule_60000 = files.adapt_rule_60000;
+        for f in &files.rules {
+            match f.read().map_err(|e| LoadError::Io { file: f.name.clone(), error: e.to_string() })? {
+                Some(bytes) => rl.load_file(&f.name, &bytes)?,
+                None => rl.diagnostics.push(missing(&f.name)),
+            }
+        }
+        let (mut rules, mut d) = rl.finish();
+        diagnostics.append(&mut d);
+        // Finalise levels (9900 → 0, n×100 → n); a level-0 rule with accuracy 0 stays 99.
+        for r in &mut rules.rules {
+            if r.internal_level == 9900 {
+                r.level = 0;
+            } else if r.internal_level == 99 {
+                r.level = 99;
+            }
+        }
+        let mitre = rules
+            .rules
+            .iter()
+            .map(|r| {
+                let mut warnings = Vec::new();
+                let m = mitre::resolve(mitre_db, &r.mitre, &mut warnings);
+                (m, warnings)
+            })
+            .collect();
+        Ok(Ruleset {
+            decoders,
+            lists,
+            rules,
+            fields,
+            alerts: files.alerts,
+            mitre,
+            diagnostics,
+            origin: files.origin.clone(),
+            decoder_files: files.decoders.len(),
+            rule_files: files.rules.len(),
+        })
+    }
+
+    /// The embedded default ruleset with the embedded MITRE table.
+    pub fn embedded() -> Result<Ruleset, LoadError> {
+        Ruleset::load(&crate::embedded::files(), &MitreDb::embedded())
+    }
+
+    /// One line for humans: what was loaded.
+    pub fn summary(&self) -> String {
+        format!(
+            "{}: {} decoder files ({} decoders), {} lists, {} rule files ({} rules, {} tree nodes)",
+            self.origin,
+            self.decoder_files,
+            self.decoders.nodes.len(),
+            self.lists.len(),
+            self.rule_files,
+            self.rules.rules.len(),
+            self.rules.node_count()
+        )
+    }
+}

@@ -1,0 +1,340 @@
+//! A session: one stream of events over a shared [`Ruleset`], with its own
+//! correlation state (a `wazuh-logtest` session, or one analysisd).
+//!
+//! Processing follows logtest's semantics (spec rules.md 6.4): the returned
+//! rule is reported even at level 0 (no alert, not stored); an `ignore`
+//! window suppresses without falling back to the parent; `alert` is "stored
+//! and `log_alert_level` ≤ level".
+
+use std::sync::Arc;
+
+use crate::correlate::Correlation;
+use crate::decode::Scratch;
+use crate::event::{Event, StaticField};
+use crate::predecode;
+use crate::rules::eval::{self, Ctx};
+use crate::Ruleset;
+
+/// Where correlation time comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Clock {
+    /// Wall-clock receive time, as analysisd.
+    #[default]
+    Arrival,
+    /// An RFC 3339 timestamp in this (dynamic) field, e.g. `aws.eventTime`;
+    /// events without a parseable value fall back to their arrival time.
+    EventField(Vec<u8>),
+}
+
+/// A point in time: seconds since the epoch and nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Timestamp {
+    pub secs: i64,
+    pub nanos: u32,
+}
+
+impl Timestamp {
+    pub fn now() -> Timestamp {
+        let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        Timestamp { secs: d.as_secs() as i64, nanos: d.subsec_nanos() }
+    }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff][Z|±hh:mm]`.
+    pub fn parse_rfc3339(s: &[u8]) -> Option<Timestamp> {
+        let s = std::str::from_utf8(s).ok()?;
+        let b = s.as_bytes();
+        if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ') || b[13] != b':' || b[16] != b':' {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+        let (y, mo, d, h, mi, se) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+        let mut rest = &s[19..];
+        let mut nanos = 0u32;
+        if let Some(r) = rest.strip_prefix('.') {
+            let digits: String = r.chars().take_while(|c| c.is_ascii_digit()).collect();
+            rest = &r[digits.len()..];
+            let mut n = digits.clone();
+            n.truncate(9);
+            while n.len() < 9 {
+                n.push('0');
+            }
+            nanos = n.parse().ok()?;
+        }
+        let offset = match rest {
+            "" | "Z" | "z" => 0,
+            _ => {
+                let sign = if rest.starts_with('-') { -1 } else { 1 };
+                let r = rest.get(1..)?;
+                let (oh, om) = r.split_once(':').unwrap_or((r.get(..2)?, r.get(2..)?));
+                sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60)
+            }
+        };
+        let days = days_from_civil(y, mo, d);
+        Some(Timestamp { secs: days * 86400 + h * 3600 + mi * 60 + se - offset, nanos })
+    }
+}
+
+/// Days since 1970-01-01 of a civil date.
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+/// Civil date (y, m, d) of a day number since 1970-01-01.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719468;
+    let era = if z >= 0 { z } else { z - 146096 } / 146097;
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Options of a session.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// The manager's host name (`manager.name`, agent 000's name).
+    pub manager_name: Vec<u8>,
+    pub clock: Clock,
+    /// Capacity of the global event list (`memory_size`).
+    pub memory_size: usize,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions { manager_name: local_hostname().into_bytes(), clock: Clock::Arrival, memory_size: 8192 }
+    }
+}
+
+/// The machine's host name (as `gethostname`).
+pub fn local_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "wazuh-server".to_string())
+}
+
+/// The result of processing one event: the single "alert" type every output
+/// format serialises.
+#[derive(Debug, Clone)]
+pub struct Processed {
+    pub event: Event,
+    /// The returned rule (index into `ruleset.rules.rules`).
+    pub rule: Option<usize>,
+    pub firedtimes: u32,
+    /// `previous_output` entries.
+    pub previous: Vec<Vec<u8>>,
+    pub previous_log: Option<Vec<u8>>,
+    /// Description after `$(field)` substitution.
+    pub description: Vec<u8>,
+    /// Would analysisd write this alert (stored and level ≥ log_alert_level)?
+    pub alert: bool,
+    pub rules_debug: Option<Vec<String>>,
+    /// Messages for the logtest response (MITRE warnings, …).
+    pub messages: Vec<String>,
+    /// Correlation time of the event.
+    pub time: Timestamp,
+}
+
+/// Why an event could not be processed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProcessError {
+    #[error("{0}")]
+    Intake(#[from] predecode::IntakeError),
+}
+
+/// One session.
+pub struct Session {
+    rs: Arc<Ruleset>,
+    corr: Correlation,
+    scratch: Scratch,
+    opts: SessionOptions,
+    manager_short: Vec<u8>,
+    clock_field: Option<crate::event::FieldId>,
+}
+
+impl Session {
+    pub fn new(rs: Arc<Ruleset>, opts: SessionOptions) -> Session {
+        let corr = Correlation::new(rs.rules.rules.len(), opts.memory_size);
+        let manager_short = opts.manager_name.split(|&b| b == b'.').next().unwrap_or(b"").to_vec();
+        let clock_field = match &opts.clock {
+            Clock::EventField(f) => rs.fields.get(f),
+            Clock::Arrival => None,
+        };
+        Session { rs, corr, scratch: Scratch::default(), opts, manager_short, clock_field }
+    }
+
+    pub fn ruleset(&self) -> &Arc<Ruleset> {
+        &self.rs
+    }
+
+    pub fn options(&self) -> &SessionOptions {
+        &self.opts
+    }
+
+    /// Processes one event received at `arrival` from `location`.
+    pub fn process(&mut self, location: &[u8], log: &[u8], arrival: Timestamp, debug: bool) -> Result<Processed, ProcessError> {
+        let rs = Arc::clone(&self.rs);
+        // logtest escapes the location into a bounded buffer, then analysisd unescapes it.
+        let loc = predecode::unescape_location(&predecode::escape_location(location));
+        let origin = predecode::parse_location(&loc)?;
+        let mut ev = Event::new(origin.clone(), log.to_vec());
+        ev.hostname = predecode::event_hostname(&origin, &ev.pre, &ev.full_log, &self.manager_short).to_vec();
+        rs.decoders.decode(&mut ev, &mut self.scratch);
+        ev.index_fields(&rs.fields);
+        let time = match &self.opts.clock {
+            Clock::Arrival => arrival,
+            Clock::EventField(name) => {
+                let v = match self.clock_field {
+                    Some(id) => ev.field(id),
+                    None => ev.field_by_name(name),
+                };
+                v.and_then(Timestamp::parse_rfc3339).unwrap_or(arrival)
+            }
+        };
+        ev.time = time.secs;
+        ev.nanos = time.nanos;
+        let (hhmm, weekday) = local_hhmm_weekday(time.secs);
+        let mut debug_lines = if debug { Some(Vec::new()) } else { None };
+        let outcome = {
+            let mut ctx = Ctx {
+                tree: &rs.rules,
+                decoders: &rs.decoders,
+                lists: &rs.lists,
+                ev: &ev,
+                now: time.secs,
+                hhmm,
+                weekday,
+                debug: debug_lines.as_mut(),
+            };
+            eval::evaluate(&mut ctx, &mut self.corr)
+        };
+        let mut processed = Processed {
+            event: ev,
+            rule: outcome.rule,
+            firedtimes: outcome.firedtimes,
+            previous: Vec::new(),
+            previous_log: None,
+            description: Vec::new(),
+            alert: false,
+            rules_debug: debug_lines,
+            messages: Vec::new(),
+            time,
+        };
+        let Some(ri) = outcome.rule else {
+            return Ok(processed);
+        };
+        let rule = &rs.rules.rules[ri];
+        processed.description = substitute_description(&rule.description, &processed.event);
+        processed.previous = outcome.previous;
+        processed.previous_log = outcome.previous_log;
+        processed.messages.extend(rs.mitre[ri].1.iter().cloned());
+        if rule.level == 0 {
+            return Ok(processed);
+        }
+        if rule.ignore > 0 {
+            let since = &mut self.corr.ignore_since[ri];
+            if *since == 0 {
+                *since = time.secs;
+            } else if time.secs - *since < rule.ignore as i64 {
+                return Ok(processed);
+            } else {
+                *since = 0;
+            }
+        }
+        processed.alert = rs.alerts.log_alert_level as u32 <= rule.level;
+        let has_sid_list = rs.rules.has_sid_list[ri];
+        self.corr.store(processed.event.clone(), outcome.matched, ri, has_sid_list, &rs.rules.feeds_groups[ri]);
+        Ok(processed)
+    }
+}
+
+/// `HH:MM` and weekday (0 = Sunday) of a time, in UTC.
+fn local_hhmm_weekday(secs: i64) -> ([u8; 5], u8) {
+    let days = secs.div_euclid(86400);
+    let rem = secs.rem_euclid(86400);
+    let (h, m) = (rem / 3600, (rem % 3600) / 60);
+    let s = format!("{:02}:{:02}", h, m);
+    let mut out = [0u8; 5];
+    out.copy_from_slice(s.as_bytes());
+    (out, ((days + 4).rem_euclid(7)) as u8)
+}
+
+/// Description `$(field)` substitution (spec rules.md 3.6).
+pub fn substitute_description(desc: &[u8], ev: &Event) -> Vec<u8> {
+    let desc = &desc[..desc.len().min(1024)];
+    let mut out = Vec::with_capacity(desc.len());
+    let mut i = 0;
+    while i < desc.len() {
+        if desc[i] == b'$' && desc.get(i + 1) == Some(&b'(') {
+            let start = i + 2;
+            let Some(close) = desc[start..].iter().position(|&b| b == b')') else {
+                out.extend_from_slice(&desc[i..]);
+                break;
+            };
+            let name = &desc[start..start + close];
+            if let Some(v) = field_for_description(name, ev) {
+                out.extend_from_slice(v);
+            }
+            i = start + close + 1;
+            continue;
+        }
+        out.push(desc[i]);
+        i += 1;
+    }
+    if out.len() >= 1024 {
+        return desc.to_vec();
+    }
+    out
+}
+
+fn field_for_description<'a>(name: &[u8], ev: &'a Event) -> Option<&'a [u8]> {
+    use StaticField::*;
+    let st = |f| ev.get_static(f);
+    match name {
+        b"dstuser" => st(Dstuser),
+        b"srcuser" => st(Srcuser),
+        b"srcip" => st(Srcip),
+        b"dstip" => st(Dstip),
+        b"srcport" => st(Srcport),
+        b"dstport" => st(Dstport),
+        b"protocol" => st(Protocol),
+        b"action" => st(Action),
+        b"id" => st(Id),
+        b"url" => st(Url),
+        b"data" => st(Data),
+        b"status" => st(Status),
+        b"extra_data" => st(ExtraData),
+        b"system_name" => st(SystemName),
+        b"program_name" => ev.program_name(),
+        b"hostname" => Some(&ev.hostname[..]),
+        _ => ev.field_by_name(name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339() {
+        let t = Timestamp::parse_rfc3339(b"2024-05-01T10:00:05Z").unwrap();
+        assert_eq!(t.secs, 1714557605);
+        let t2 = Timestamp::parse_rfc3339(b"2024-05-01T12:00:05.5+02:00").unwrap();
+        assert_eq!(t2.secs, 1714557605);
+        assert_eq!(t2.nanos, 500_000_000);
+        assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
+        assert!(Timestamp::parse_rfc3339(b"nope").is_none());
+    }
+}

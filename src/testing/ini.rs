@@ -1,0 +1,207 @@
+//! Upstream `.ini` rule tests, run the way `runtests.py` runs them
+//! (spec rules.md 9.1).
+//!
+//! Each option whose name starts with `log ` is one test: all its lines
+//! (continuation lines and repeated keys of the same name in the section are
+//! joined, as `RawConfigParser` with runtests' `MultiOrderedDict` does) go
+//! into one fresh session, in order, and only the **last** event's
+//! `[rule id, level, decoder]` is compared with the section's `rule`, `alert`
+//! and `decoder`. A name ending in `fail` passes when the comparison fails.
+//! The exit-code detail of `wazuh-logtest -U` is reproduced: a correct result
+//! "exits" with the number of empty expected fields, which only a `fail` test
+//! accepts.
+
+use std::path::{Path, PathBuf};
+
+/// One parsed section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub name: String,
+    /// (option name, value lines) in file order; values keep their lines.
+    pub options: Vec<(String, Vec<String>)>,
+}
+
+impl Section {
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.options.iter().find(|(k, _)| k == key).map(|(_, v)| v.join("\n"))
+    }
+}
+
+/// One test case: a `log …` option of a section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    pub section: String,
+    pub key: String,
+    pub rule: String,
+    pub alert: String,
+    pub decoder: String,
+    /// The events, one per non-empty line.
+    pub events: Vec<String>,
+    /// Name ends with `fail`: success when the comparison fails.
+    pub negate: bool,
+}
+
+/// Parses an `.ini` file as Python's `RawConfigParser` (strict=False) would,
+/// with repeated options extending the earlier value.
+pub fn parse(text: &str) -> Result<Vec<Section>, String> {
+    let mut sections: Vec<Section> = Vec::new();
+    // (section index, option index, indent of the option line)
+    let mut cur_opt: Option<(usize, usize, usize)> = None;
+    let mut cur_sec: Option<usize> = None;
+    for (lineno, raw) in text.lines().enumerate() {
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        let stripped = line.trim();
+        let indent = line.len() - line.trim_start().len();
+        if stripped.starts_with('#') || stripped.starts_with(';') {
+            continue;
+        }
+        if stripped.is_empty() {
+            // Empty lines inside values are kept (empty_lines_in_values=True).
+            if let Some((s, o, _)) = cur_opt {
+                sections[s].options[o].1.push(String::new());
+            }
+            continue;
+        }
+        if let Some((s, o, ind)) = cur_opt {
+            if indent > ind {
+                sections[s].options[o].1.push(stripped.to_string());
+                continue;
+            }
+        }
+        if stripped.starts_with('[') && stripped.ends_with(']') && indent == 0 {
+            let name = stripped[1..stripped.len() - 1].to_string();
+            // strict=False: a repeated section continues the earlier one.
+            cur_sec = Some(match sections.iter().position(|s| s.name == name) {
+                Some(i) => i,
+                None => {
+                    sections.push(Section { name, options: Vec::new() });
+                    sections.len() - 1
+                }
+            });
+            cur_opt = None;
+            continue;
+        }
+        let Some(si) = cur_sec else {
+            return Err(format!("line {}: option outside of any section", lineno + 1));
+        };
+        let delim = line.find(['=', ':']).ok_or_else(|| format!("line {}: expected 'name = value'", lineno + 1))?;
+        let name = line[..delim].trim().to_lowercase();
+        let value = line[delim + 1..].trim().to_string();
+        let sec = &mut sections[si];
+        match sec.options.iter().position(|(k, _)| *k == name) {
+            Some(oi) => {
+                sec.options[oi].1.push(value);
+                cur_opt = Some((si, oi, indent));
+            }
+            None => {
+                sec.options.push((name, vec![value]));
+                cur_opt = Some((si, sec.options.len() - 1, indent));
+            }
+        }
+    }
+    // Trailing empty lines of a value are dropped (configparser rstrips joined values).
+    for s in &mut sections {
+        for (_, v) in &mut s.options {
+            while v.len() > 1 && v.last().is_some_and(|l| l.is_empty()) {
+                v.pop();
+            }
+        }
+    }
+    Ok(sections)
+}
+
+/// The cases of a parsed file.
+pub fn cases(sections: &[Section]) -> Vec<Case> {
+    let mut out = Vec::new();
+    for s in sections {
+        let rule = s.get("rule").unwrap_or_default();
+        let alert = s.get("alert").unwrap_or_default();
+        let decoder = s.get("decoder").unwrap_or_default();
+        for (k, v) in &s.options {
+            if !k.starts_with("log ") {
+                continue;
+            }
+            let joined = v.join("\n");
+            let events = joined.split('\n').filter(|l| !l.is_empty()).map(String::from).collect();
+            out.push(Case {
+                section: s.name.clone(),
+                key: k.clone(),
+                rule: rule.clone(),
+                alert: alert.clone(),
+                decoder: decoder.clone(),
+                events,
+                negate: k.ends_with("fail"),
+            });
+        }
+    }
+    out
+}
+
+/// The exit code `wazuh-logtest -U rule:alert:decoder` would give for a last result.
+pub fn unit_exit_code(expected: &[String; 3], got: &[String; 3]) -> i32 {
+    if expected == got {
+        expected.iter().filter(|e| e.is_empty()).count() as i32
+    } else {
+        1
+    }
+}
+
+/// Whether a case passes given the triple of its last event.
+pub fn case_passes(case: &Case, got: &[String; 3]) -> bool {
+    let expected = [case.rule.clone(), case.alert.clone(), case.decoder.clone()];
+    let code = unit_exit_code(&expected, got);
+    if case.negate {
+        code != 0
+    } else {
+        code == 0
+    }
+}
+
+/// Lists the `.ini` files of the given files and directories (sorted), skipping
+/// `*geoip.ini` unless `geoip`.
+pub fn collect_files(paths: &[PathBuf], geoip: bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+                .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|x| x.extension().is_some_and(|e| e == "ini")).collect())
+                .unwrap_or_default();
+            v.sort();
+            out.extend(v);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out.retain(|p| geoip || !p.file_name().is_some_and(|n| n.to_string_lossy().ends_with("geoip.ini")));
+    out
+}
+
+/// Basename of a path for display.
+pub fn display_name(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_repeated_and_continuation() {
+        let text = "; c\n[Sec one]\nlog 1 pass = a: b = c\nlog 1 pass = second\nrule = 1\nalert = 3\ndecoder = \n\n[Two]\nlog 2 fail = x\n   continued\nrule=\nalert=\ndecoder=d\n";
+        let s = parse(text).unwrap();
+        assert_eq!(s.len(), 2);
+        let c = cases(&s);
+        assert_eq!(c[0].events, vec!["a: b = c".to_string(), "second".to_string()]);
+        assert_eq!(c[0].decoder, "");
+        assert_eq!(c[1].events, vec!["x".to_string(), "continued".to_string()]);
+        assert!(c[1].negate);
+    }
+
+    #[test]
+    fn exit_codes() {
+        let e = |a: &str, b: &str, c: &str| [a.to_string(), b.to_string(), c.to_string()];
+        assert_eq!(unit_exit_code(&e("1", "2", "x"), &e("1", "2", "x")), 0);
+        assert_eq!(unit_exit_code(&e("", "", "x"), &e("", "", "x")), 2);
+        assert_eq!(unit_exit_code(&e("1", "2", "x"), &e("1", "3", "x")), 1);
+    }
+}

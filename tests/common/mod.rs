@@ -1,0 +1,104 @@
+//! Helpers shared by the conformance tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use logtest::json::{self, Json};
+use logtest::load::config::RulesetFiles;
+use logtest::mitre::MitreDb;
+use logtest::output::alert::{self, AlertContext};
+use logtest::session::{Processed, Session, SessionOptions, Timestamp};
+use logtest::Ruleset;
+
+/// `../shared` beside the checkout, or None (and a loud message) when absent.
+pub fn shared() -> Option<PathBuf> {
+    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared"));
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("SKIP: ../shared not found beside the checkout: conformance test skipped");
+        None
+    }
+}
+
+pub fn mitre_v13(shared: &std::path::Path) -> MitreDb {
+    let text = std::fs::read_to_string(shared.join("mitre/enterprise-v13.1-techniques.json")).expect("mitre table");
+    MitreDb::parse(&text).expect("mitre parse")
+}
+
+/// The stock Wazuh 4.14.7 ruleset of ../shared.
+pub fn stock(shared: &std::path::Path) -> Arc<Ruleset> {
+    let files = RulesetFiles::from_home(&shared.join("wazuh-4.14.7")).expect("home");
+    Arc::new(Ruleset::load(&files, &mitre_v13(shared)).expect("stock ruleset loads"))
+}
+
+pub fn opts() -> SessionOptions {
+    SessionOptions { manager_name: b"wazuh-manager".to_vec(), ..Default::default() }
+}
+
+/// Runs `events` in one session and returns one logtest response per event.
+pub fn run_session(rs: &Arc<Ruleset>, location: &str, events: &[Vec<u8>], verbose: bool) -> Vec<Json> {
+    let mut s = Session::new(Arc::clone(rs), opts());
+    let token = "00000000";
+    let mut first = true;
+    let mut out = Vec::new();
+    for e in events {
+        let p: Processed = match s.process(location.as_bytes(), e, Timestamp::now(), verbose) {
+            Ok(p) => p,
+            Err(err) => panic!("processing failed: {err}"),
+        };
+        let mut messages: Vec<String> = Vec::new();
+        if first {
+            messages.extend(rs.diagnostics.iter().map(|d| d.logtest_text()));
+            messages.push(format!("INFO: (7202): Session initialized with token '{token}'"));
+            first = false;
+        }
+        messages.extend(p.messages.iter().cloned());
+        let output = alert::alert_json(rs, &p, &AlertContext { manager_name: b"wazuh-manager", logtest: true, id_suffix: 0 });
+        out.push(alert::logtest_response(output, token, &messages, if verbose { p.rules_debug.as_deref() } else { None }, p.alert));
+    }
+    out
+}
+
+/// Drops `output.timestamp`, `output.id`, the token and the token inside messages.
+pub fn normalise(mut v: Json) -> Vec<u8> {
+    if let Json::Object(o) = &mut v {
+        for (k, val) in o.iter_mut() {
+            match k.as_slice() {
+                b"token" => *val = Json::String(b"T".to_vec()),
+                b"messages" => {
+                    if let Json::Array(a) = val {
+                        for m in a.iter_mut() {
+                            if let Json::String(s) = m {
+                                if s.starts_with(b"INFO: (7202)") {
+                                    *s = b"INFO: (7202): Session initialized with token 'T'".to_vec();
+                                }
+                            }
+                        }
+                    }
+                }
+                b"output" => {
+                    if let Json::Object(out) = val {
+                        out.retain(|(k, _)| k != b"timestamp" && k != b"id");
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    v.to_unformatted()
+}
+
+pub fn read_lines(path: &std::path::Path) -> Vec<Vec<u8>> {
+    std::fs::read(path)
+        .expect("read")
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| l.to_vec())
+        .collect()
+}
+
+pub fn parse_line(l: &[u8]) -> Json {
+    json::parse_complete(l).expect("expected line is JSON")
+}
