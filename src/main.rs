@@ -182,7 +182,7 @@ fn new_token() -> String {
 
 /// The session-start messages of a new logtest session.
 fn session_messages(rs: &Ruleset, token: &str) -> Vec<String> {
-    let mut m: Vec<String> = rs.diagnostics.iter().map(|d| d.logtest_text()).collect();
+    let mut m: Vec<String> = rs.session_messages().collect();
     m.push(format!("INFO: (7202): Session initialized with token '{token}'"));
     m
 }

@@ -35,6 +35,7 @@ fn missing(name: &str) -> Diagnostic {
         message: format!("(1103): Could not open file '{}' due to [(2)-(No such file or directory)].", name),
         file: Some(name.to_string()),
         line: None,
+        own: false,
     }
 }
 
@@ -105,6 +106,11 @@ impl Ruleset {
     /// The embedded default ruleset with the embedded MITRE table.
     pub fn embedded() -> Result<Ruleset, LoadError> {
         Ruleset::load(&crate::embedded::files(), &MitreDb::embedded())
+    }
+
+    /// The load messages Wazuh itself would give a new logtest session.
+    pub fn session_messages(&self) -> impl Iterator<Item = String> + '_ {
+        self.diagnostics.iter().filter(|d| !d.own).map(|d| d.logtest_text())
     }
 
     /// One line for humans: what was loaded.

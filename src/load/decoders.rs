@@ -202,7 +202,7 @@ impl DecoderLoader {
                     let p = match c.content.as_slice() {
                         b"JSON_Decoder" => Plugin::Json,
                         b"PF_Decoder" | b"SymantecWS_Decoder" | b"SonicWall_Decoder" | b"OSSECAlert_Decoder" => {
-                            self.diagnostics.push(Diagnostic::warning(
+                            self.diagnostics.push(Diagnostic::unsupported(
                                 format!(
                                     "plugin decoder '{}' (decoder `{}`) is not supported yet: events it would decode get no fields",
                                     String::from_utf8_lossy(&c.content),

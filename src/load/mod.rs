@@ -29,15 +29,23 @@ pub struct Diagnostic {
     pub message: String,
     pub file: Option<String>,
     pub line: Option<u32>,
+    /// Our own notice (e.g. an unsupported construct), not something Wazuh
+    /// says: shown to humans, never put into Wazuh-compatible `messages`.
+    pub own: bool,
 }
 
 impl Diagnostic {
     pub fn warning(message: impl Into<String>, file: &str, line: u32) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, message: message.into(), file: Some(file.to_string()), line: Some(line) }
+        Diagnostic { severity: Severity::Warning, message: message.into(), file: Some(file.to_string()), line: Some(line), own: false }
+    }
+
+    /// A warning of ours about something we do not support yet.
+    pub fn unsupported(message: impl Into<String>, file: &str, line: u32) -> Diagnostic {
+        Diagnostic { own: true, ..Diagnostic::warning(message, file, line) }
     }
 
     pub fn error(message: impl Into<String>, file: &str, line: u32) -> Diagnostic {
-        Diagnostic { severity: Severity::Error, message: message.into(), file: Some(file.to_string()), line: Some(line) }
+        Diagnostic { severity: Severity::Error, message: message.into(), file: Some(file.to_string()), line: Some(line), own: false }
     }
 
     /// The logtest form: `WARNING: <message>`.

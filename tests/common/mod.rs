@@ -50,7 +50,7 @@ pub fn run_session(rs: &Arc<Ruleset>, location: &str, events: &[Vec<u8>], verbos
         };
         let mut messages: Vec<String> = Vec::new();
         if first {
-            messages.extend(rs.diagnostics.iter().map(|d| d.logtest_text()));
+            messages.extend(rs.session_messages());
             messages.push(format!("INFO: (7202): Session initialized with token '{token}'"));
             first = false;
         }
