@@ -42,7 +42,20 @@ pub struct Correlation {
     pub ignore_since: Vec<i64>,
     pub fts_seen: HashSet<Vec<u8>>,
     pub diff_last: HashMap<(Vec<u8>, u32), Vec<u8>>,
+    /// Decoder `<accumulate>` store: key → (last update, fields).
+    accumulator: HashMap<Vec<u8>, (i64, [Option<Vec<u8>>; ACCUMULATED.len()])>,
 }
+
+/// The static fields the accumulator carries between events.
+const ACCUMULATED: [StaticField; 7] = [
+    StaticField::Dstuser,
+    StaticField::Srcuser,
+    StaticField::Dstip,
+    StaticField::Srcip,
+    StaticField::Dstport,
+    StaticField::Srcport,
+    StaticField::Data,
+];
 
 /// Maximum entries kept in `previous_output`.
 const MAX_PREVIOUS: usize = 11;
@@ -60,7 +73,42 @@ impl Correlation {
             ignore_since: vec![0; rules],
             fts_seen: HashSet::new(),
             diff_last: HashMap::new(),
+            accumulator: HashMap::new(),
         }
+    }
+
+    /// The decoder accumulator (upstream: accumulator.c `Accumulate`): events of an
+    /// `<accumulate>` decoder that share hostname, decoder name and `id` fill their
+    /// empty fields from earlier ones and leave theirs (≤ 80 bytes) for later ones;
+    /// entries expire after 120 s.
+    pub fn accumulate(&mut self, ev: &mut Event, decoder_name: &[u8], now: i64) {
+        let Some(id) = ev.get_static(StaticField::Id) else { return };
+        let mut key = Vec::with_capacity(ev.hostname.len() + decoder_name.len() + id.len() + 2);
+        key.extend_from_slice(&ev.hostname);
+        key.push(b' ');
+        key.extend_from_slice(decoder_name);
+        key.push(b' ');
+        key.extend_from_slice(id);
+        key.truncate(255);
+        let entry = self.accumulator.entry(key).or_insert_with(|| (now, Default::default()));
+        if now - entry.0 > 120 {
+            *entry = (now, Default::default());
+        }
+        for (i, f) in ACCUMULATED.iter().enumerate() {
+            match ev.get_static(*f) {
+                Some(v) if !v.is_empty() => {
+                    if entry.1[i].is_none() && v.len() <= 80 {
+                        entry.1[i] = Some(v.to_vec());
+                    }
+                }
+                _ => {
+                    if let Some(stored) = &entry.1[i] {
+                        ev.set_static(*f, stored.clone());
+                    }
+                }
+            }
+        }
+        entry.0 = now;
     }
 
     fn get(&self, seq: u64) -> Option<&Stored> {

@@ -258,6 +258,7 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
     let mut last: Option<[Vec<u8>; 3]> = None;
     let mut line = Vec::new();
     let mut alert_n = 0u64;
+    let mut prev_token: Vec<u8> = Vec::new();
     loop {
         if text {
             let _ = out.write_all(b"\n");
@@ -277,7 +278,29 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
         let processed = match session.process(args.location.as_bytes(), &line, Timestamp::now(), args.verbose) {
             Ok(p) => p,
             Err(e) => {
-                let _ = writeln!(err, "** Wazuh-logtest error -1: \n\tERROR: {e}\n\tERROR: (7312): Failed to process the event");
+                // As the daemon answers: the error messages and codemsg -1, no output.
+                let mut messages = pending_messages.take().unwrap_or_default();
+                messages.push(format!("ERROR: {e}"));
+                messages.push("ERROR: (7312): Failed to process the event".to_string());
+                let data = Json::Object(vec![
+                    (b"messages".to_vec(), Json::Array(messages.iter().map(|m| Json::String(m.as_bytes().to_vec())).collect())),
+                    (b"token".to_vec(), Json::String(token.as_bytes().to_vec())),
+                    (b"codemsg".to_vec(), Json::Number(-1.0)),
+                ]);
+                match args.format {
+                    Format::Text => {
+                        let mut buf = Vec::new();
+                        logtest_text::render_event_in_session(&prev_token, &data, &mut buf);
+                        let _ = err.write_all(&buf);
+                    }
+                    Format::LogtestJson => {
+                        let _ = out.write_all(&data.to_unformatted());
+                        let _ = out.write_all(b"\n");
+                    }
+                    Format::Json => {
+                        let _ = writeln!(err, "logtest: error: {e}");
+                    }
+                }
                 continue;
             }
         };
@@ -291,25 +314,28 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
                     let _ = out.write_all(b"\n");
                 }
             }
-            Format::LogtestJson | Format::Text => {
+            Format::LogtestJson => {
                 let data = response(&rs, &processed, &token, messages, &manager, args.verbose);
-                if args.format == Format::LogtestJson {
-                    let _ = out.write_all(&data.to_unformatted());
-                    let _ = out.write_all(b"\n");
-                } else {
-                    if args.debug {
-                        let _ = writeln!(err, "{}", String::from_utf8_lossy(&data.to_unformatted()));
-                    }
-                    let mut buf = Vec::new();
-                    if !args.quiet {
-                        logtest_text::render_event(&data, &mut buf);
-                    }
+                let _ = out.write_all(&data.to_unformatted());
+                let _ = out.write_all(b"\n");
+            }
+            Format::Text => {
+                let data = response(&rs, &processed, &token, messages, &manager, args.verbose);
+                if args.debug {
+                    let _ = writeln!(err, "{}", String::from_utf8_lossy(&data.to_unformatted()));
+                }
+                let mut buf = Vec::new();
+                let shown = logtest_text::render_event_in_session(&prev_token, &data, &mut buf);
+                if let logtest_text::EventOutcome::Shown { token } = shown {
+                    prev_token = token;
                     let got = logtest_text::unit_triple(&data);
                     if let Some(exp) = &expected {
                         logtest_text::unit_test_line(exp, &got, &mut buf);
                     }
-                    let _ = err.write_all(&buf);
                     last = Some(got);
+                }
+                if !args.quiet {
+                    let _ = err.write_all(&buf);
                 }
             }
         }

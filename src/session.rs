@@ -205,6 +205,12 @@ impl Session {
         };
         ev.time = time.secs;
         ev.nanos = time.nanos;
+        if let Some(d) = rs.decoders.info(&ev) {
+            if d.accumulate {
+                let name = d.name.clone();
+                self.corr.accumulate(&mut ev, &name, time.secs);
+            }
+        }
         let (hhmm, weekday) = local_hhmm_weekday(time.secs);
         let mut debug_lines = if debug { Some(Vec::new()) } else { None };
         let outcome = {

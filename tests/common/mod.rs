@@ -102,3 +102,40 @@ pub fn read_lines(path: &std::path::Path) -> Vec<Vec<u8>> {
 pub fn parse_line(l: &[u8]) -> Json {
     json::parse_complete(l).expect("expected line is JSON")
 }
+
+/// The stock ruleset plus the upstream test rules and decoders, with the rule-60000
+/// EventChannel adaptation, as the `.ini` oracle was produced.
+pub fn stock_with_tests(shared: &std::path::Path) -> Arc<Ruleset> {
+    let home = shared.join("wazuh-4.14.7");
+    let mut files = RulesetFiles::from_home(&home).expect("home");
+    let mut pick = |suffix: &str| -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(home.join("testing/ruleset"))
+            .expect("testing/ruleset")
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(suffix)))
+            .collect();
+        v.sort();
+        v
+    };
+    let decoders = pick("_decoders.xml");
+    let rules = pick("_rules.xml");
+    files.add_explicit(&decoders, &rules, &[]);
+    files.adapt_rule_60000 = true;
+    Arc::new(Ruleset::load(&files, &mitre_v13(shared)).expect("ruleset with test files loads"))
+}
+
+/// Keeps only the decoding parts of a response's output.
+pub fn decoding_part(v: &Json) -> Vec<u8> {
+    let mut o = Vec::new();
+    if let Json::Object(top) = v {
+        if let Some((_, Json::Object(out))) = top.iter().find(|(k, _)| k == b"output") {
+            for (k, val) in out {
+                if matches!(k.as_slice(), b"decoder" | b"predecoder" | b"data" | b"full_log" | b"location") {
+                    o.push((k.clone(), val.clone()));
+                }
+            }
+        }
+    }
+    Json::Object(o).to_unformatted()
+}
