@@ -30,6 +30,8 @@ pub struct RuleLoader<'a> {
     default_timeframe: u32,
     /// Apply runtests.py's rewrite of rule 60000.
     pub adapt_rule_60000: bool,
+    /// Line of the element being read, for fatal messages.
+    err_line: u32,
 }
 
 /// Why a single rule is dropped (a warning, not fatal).
@@ -99,6 +101,7 @@ impl<'a> RuleLoader<'a> {
             email_alert_level,
             default_timeframe: 360,
             adapt_rule_60000: false,
+            err_line: 0,
         }
     }
 
@@ -125,9 +128,10 @@ impl<'a> RuleLoader<'a> {
                 if !r.name.eq_ignore_ascii_case("rule") {
                     return Err(fatal(r.line, format!("rules_op: Invalid configuration. '{}' is not a valid element.", r.name)));
                 }
+                self.err_line = r.line;
                 match self.parse_rule(name, r, &gname) {
                     Ok(rule) => self.add(rule),
-                    Err(RuleErr::Fatal(m)) => return Err(fatal(r.line, m)),
+                    Err(RuleErr::Fatal(m)) => return Err(fatal(self.err_line, m)),
                     Err(RuleErr::Skip(Skip(m))) => self.diagnostics.push(Diagnostic::warning(m, name, r.line)),
                 }
             }
@@ -230,6 +234,7 @@ impl<'a> RuleLoader<'a> {
         let mut imregex: Option<Vec<u8>> = None;
         let mut any_same = false;
         for c in &el.children {
+            self.err_line = c.line;
             let lname = c.name.to_ascii_lowercase();
             let name: &str = if CASE_SENSITIVE.contains(&lname.as_str()) {
                 if c.name != lname {
@@ -472,6 +477,7 @@ impl<'a> RuleLoader<'a> {
                 }
             }
         }
+        self.err_line = el.line;
         // Compile the accumulated text conditions.
         let mut take = |key: &str, default: Kind| -> Result<Option<Cond>, RuleErr> {
             let Some(a) = acc.remove(key) else { return Ok(None) };

@@ -942,7 +942,7 @@ mod tests {
         assert_eq!(unit_test_exit_code(&got, &got), 0);
         assert_eq!(unit_test_exit_code(&exp, &got), 1);
         let none = unit_triple(&j(r#"{"token":"t","output":{"decoder":{}},"alert":false,"codemsg":0}"#));
-        assert_eq!(none, [Vec::new(), Vec::new(), Vec::new()]);
+        assert_eq!(none, [Vec::<u8>::new(), Vec::new(), Vec::new()]);
         assert_eq!(unit_test_exit_code(&none, &none), 3);
         let exp2 = [b"1".to_vec(), Vec::new(), b"it's".to_vec()];
         let mut o = Vec::new();

@@ -108,7 +108,7 @@ pub fn parse_line(l: &[u8]) -> Json {
 pub fn stock_with_tests(shared: &std::path::Path) -> Arc<Ruleset> {
     let home = shared.join("wazuh-4.14.7");
     let mut files = RulesetFiles::from_home(&home).expect("home");
-    let mut pick = |suffix: &str| -> Vec<PathBuf> {
+    let pick = |suffix: &str| -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = std::fs::read_dir(home.join("testing/ruleset"))
             .expect("testing/ruleset")
             .filter_map(|e| e.ok())

@@ -1,0 +1,156 @@
+//! The `logtest` binary as a drop-in for `wazuh-logtest`: stdout, stderr and
+//! exit code equal what the real `wazuh-logtest -l Wazuh-AWS [-v] [-U …]`
+//! printed (../shared/expected/cli), and bad input is reported, not fatal.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logtest"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn logtest");
+    // The process may exit before reading (e.g. on a load error).
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn drop_in_matches_wazuh_logtest() {
+    let Some(shared) = common::shared() else { return };
+    let home = shared.join("wazuh-4.14.7");
+    let mitre = shared.join("mitre/enterprise-v13.1-techniques.json");
+    let cli = shared.join("expected/cli");
+    let mut checked = 0;
+    let mut names: Vec<String> = std::fs::read_dir(&cli)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_string_lossy().strip_suffix(".rc").map(String::from))
+        .collect();
+    names.sort();
+    for name in names {
+        let scenario = name.split('.').next().unwrap();
+        let mut args = vec!["--home", home.to_str().unwrap(), "--manager-name", "wazuh-manager", "--mitre", mitre.to_str().unwrap(), "-l", "Wazuh-AWS"];
+        let unit;
+        if name.ends_with(".v") {
+            args.push("-v");
+        } else if let Some(rule) = name.split(".U-").nth(1) {
+            let level = if rule == "80255" { "10" } else { "5" };
+            unit = format!("{rule}:{level}:json");
+            args.extend(["-U", unit.as_str()]);
+        }
+        let input = std::fs::read(shared.join(format!("expected/iam-seed/{scenario}.events"))).unwrap();
+        let out = run(&args, &input);
+        let want = |ext: &str| std::fs::read(cli.join(format!("{name}.{ext}"))).unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&want("stdout")), "{name}: stdout");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&want("stderr")), "{name}: stderr");
+        let rc: i32 = String::from_utf8(want("rc")).unwrap().trim().parse().unwrap();
+        assert_eq!(out.status.code(), Some(rc), "{name}: exit code");
+        checked += 1;
+    }
+    assert_eq!(checked, 12);
+}
+
+#[test]
+fn unit_test_syntax_error() {
+    let out = run(&["-U", "1:2"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "Unit test configuration wrong syntax: 1:2\n");
+}
+
+#[test]
+fn bad_events_do_not_stop_the_run() {
+    // Not JSON, empty lines, binary junk, a malformed agent location: every valid event is still processed.
+    let input = b"not json at all\n\n{\"integration\": \"aws\", \"aws\": {\"eventName\": \"ConsoleLogin\"\n\xff\xfe\x01garbage\n{\"integration\": \"aws\", \"aws\": {\"source\": \"cloudtrail\", \"eventSource\": \"signin.amazonaws.com\", \"eventName\": \"ConsoleLogin\", \"responseElements\": {\"ConsoleLogin\": \"Failure\"}}}\n";
+    let out = run(&["--format", "logtest-json", "-l", "Wazuh-AWS"], input);
+    assert_eq!(out.status.code(), Some(0));
+    let lines: Vec<&[u8]> = out.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 4, "one response per non-empty line");
+    assert!(String::from_utf8_lossy(lines[3]).contains("\"id\":\"80254\""));
+
+    let out = run(&["--format", "logtest-json", "-l", "[001 no close"], b"hello\n");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(1106): String not correctly formatted.") && text.contains("\"codemsg\":-1"), "{text}");
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+fn tempdir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("logtest-cli-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn load_errors_name_file_and_line() {
+    let d = tempdir("errors");
+    let dec = write(&d, "d.xml", "<decoder name=\"x\">\n  <prematch>^x</prematch>\n</decoder>\n");
+    let cases = [
+        ("bad.xml", "<group name=\"g\">\n<rule id=\"100001\" level=\"3\">\n  <match>x</match>\n  <description>d</description>\n</rulez>\n</group>\n", "bad.xml:5"),
+        ("regex.xml", "<group name=\"g\">\n<rule id=\"100001\" level=\"3\">\n  <regex>(\\d+</regex>\n  <description>d</description>\n</rule>\n</group>\n", "regex.xml:2"),
+        ("elem.xml", "<group name=\"g\">\n<rule id=\"100001\" level=\"3\">\n  <bogus>x</bogus>\n  <description>d</description>\n</rule>\n</group>\n", "Invalid option 'bogus'"),
+    ];
+    for (name, text, want) in cases {
+        let rules = write(&d, name, text);
+        let out = run(&["--decoders", &dec, "--rules", &rules, "--format", "json"], b"x\n");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{name}");
+        assert!(err.contains(want), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+    // An unknown if_sid is a warning with file and line; the other rules still work.
+    let rules = write(
+        &d,
+        "sid.xml",
+        "<group name=\"g\">\n<rule id=\"1\" level=\"0\" noalert=\"1\"><description>root</description></rule>\n<rule id=\"100001\" level=\"3\">\n  <decoded_as>x</decoded_as>\n  <description>base</description>\n</rule>\n<rule id=\"100002\" level=\"5\">\n  <if_sid>99999</if_sid>\n  <description>orphan</description>\n</rule>\n</group>\n",
+    );
+    let out = run(&["--decoders", &dec, "--rules", &rules, "--format", "json"], b"x\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("sid.xml:7") && err.contains("99999"), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"id\":\"100001\""));
+}
+
+#[test]
+fn upstream_ini_suite_runs_to_the_end() {
+    let Some(shared) = common::shared() else { return };
+    let home = shared.join("wazuh-4.14.7");
+    let dec = format!("{}/testing/ruleset/*_decoders.xml", home.display());
+    let rules = format!("{}/testing/ruleset/*_rules.xml", home.display());
+    let report = std::env::temp_dir().join(format!("logtest-ini-report-{}.json", std::process::id()));
+    let report_arg = format!("json={}", report.display());
+    let out = Command::new(env!("CARGO_BIN_EXE_logtest"))
+        .args(["test", "--home", home.to_str().unwrap(), "--decoders", &dec, "--rules", &rules, "--report", &report_arg])
+        .arg(home.join("testing/tests"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().last(), Some("1428 passed, 0 failed"), "{stdout}");
+    assert_eq!(out.status.code(), Some(0));
+    // The report holds every case with its events and one response per event.
+    let doc = logtest::json::parse_complete(&std::fs::read(&report).unwrap()).unwrap();
+    let logtest::json::Json::Array(files) = doc else { panic!("report is an array") };
+    assert_eq!(files.len(), 84, "every .ini but the geoip ones");
+    let _ = std::fs::remove_file(report);
+}
+
+#[test]
+fn test_command_reports_failures() {
+    let d = tempdir("ini");
+    let ini = write(&d, "t.ini", "[wrong expectation]\nlog 1 pass = hello\nrule = 1\nalert = 3\ndecoder = none\n\n[negated]\nlog 1 fail = hello\nrule = 1\nalert = 3\ndecoder = none\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_logtest")).args(["test", &ini]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout.contains("FAIL [wrong expectation] log 1 pass"), "{stdout}");
+    assert_eq!(stdout.lines().last(), Some("1 passed, 1 failed"));
+}
