@@ -647,25 +647,30 @@ impl<'a> RuleLoader<'a> {
         self.tree.rules.push(rule);
         self.tree.has_sid_list.push(false);
         self.tree.feeds_groups.push(Vec::new());
+        self.tree.nodes_of.push(Vec::new());
         let placed = self.place(ri);
         if !placed {
+            // A rule that found no parent never got a node.
             self.tree.rules.pop();
             self.tree.has_sid_list.pop();
             self.tree.feeds_groups.pop();
+            self.tree.nodes_of.pop();
             return;
         }
         self.tree.by_id.insert(id, ri);
         self.wire(ri);
     }
 
-    fn new_node(&mut self, ri: usize) -> usize {
-        self.tree.nodes.push(Node { rule: ri, children: Vec::new() });
-        self.tree.nodes.len() - 1
+    fn new_node(&mut self, ri: usize, parent: Option<usize>) -> usize {
+        self.tree.nodes.push(Node { rule: ri, children: Vec::new(), parent });
+        let n = self.tree.nodes.len() - 1;
+        self.tree.nodes_of[ri].push(n);
+        n
     }
 
     /// Adds rule `ri` as a child of node `parent`.
     fn add_child(&mut self, parent: usize, ri: usize) {
-        let n = self.new_node(ri);
+        let n = self.new_node(ri, Some(parent));
         let mut children = std::mem::take(&mut self.tree.nodes[parent].children);
         RuleTree::insert_sorted(&self.tree.rules, &self.tree.nodes, &mut children, n);
         self.tree.nodes[parent].children = children;
@@ -674,7 +679,7 @@ impl<'a> RuleLoader<'a> {
     fn place(&mut self, ri: usize) -> bool {
         let (id, file, line) = { let r = &self.tree.rules[ri]; (r.id, r.file.clone(), r.line) };
         if id < 10 {
-            let n = self.new_node(ri);
+            let n = self.new_node(ri, None);
             let mut roots = std::mem::take(&mut self.tree.roots);
             RuleTree::insert_sorted(&self.tree.rules, &self.tree.nodes, &mut roots, n);
             self.tree.roots = roots;
@@ -693,7 +698,7 @@ impl<'a> RuleLoader<'a> {
                     continue;
                 }
                 let Ok(sid) = p.parse::<u32>() else { continue };
-                let targets = self.find_sid_targets(sid);
+                let targets = self.find_sid_targets(sid, ri);
                 if targets.is_empty() {
                     self.diagnostics.push(Diagnostic::warning(
                         format!("(7617): Signature ID '{}' was not found and will be ignored in the 'if_sid' option of rule '{}'.", sid, id),
@@ -736,7 +741,7 @@ impl<'a> RuleLoader<'a> {
         }
         if let Some(l) = self.tree.rules[ri].if_level.clone() {
             let lvl: u32 = l.trim().parse().unwrap_or(0) * 100;
-            let targets: Vec<usize> = self.walk().into_iter().filter(|&n| self.tree.rules[self.tree.nodes[n].rule].internal_level >= lvl && self.tree.rules[self.tree.nodes[n].rule].id != id).collect();
+            let targets = self.nodes_where(|r| r.internal_level >= lvl && r.id != id);
             if targets.is_empty() {
                 self.diagnostics.push(Diagnostic::warning(format!("(7608): Level '{}' not found. Rule '{}' will be ignored.", l, id), &file, line));
                 return false;
@@ -747,14 +752,7 @@ impl<'a> RuleLoader<'a> {
             return true;
         }
         if let Some(g) = self.tree.rules[ri].if_group.clone() {
-            let targets: Vec<usize> = self
-                .walk()
-                .into_iter()
-                .filter(|&n| {
-                    let r = &self.tree.rules[self.tree.nodes[n].rule];
-                    r.id != id && os_match::word_match(&g, &r.groups)
-                })
-                .collect();
+            let targets = self.nodes_where(|r| r.id != id && os_match::word_match(&g, &r.groups));
             if targets.is_empty() {
                 self.diagnostics.push(Diagnostic::warning(
                     format!("(7610): Group '{}' was not found. Rule '{}' will be ignored.", String::from_utf8_lossy(&g), id),
@@ -791,31 +789,58 @@ impl<'a> RuleLoader<'a> {
         }
     }
 
-    /// All nodes, depth-first in sibling order (pre-order), as upstream's recursive walks see them.
-    fn walk(&self) -> Vec<usize> {
+    /// Every node of every rule that satisfies `pred` (the order of attachment
+    /// does not matter: each parent keeps its own sorted child list).
+    fn nodes_where(&self, pred: impl Fn(&Rule) -> bool) -> Vec<usize> {
         let mut out = Vec::new();
-        let mut stack: Vec<usize> = self.tree.roots.iter().rev().copied().collect();
-        while let Some(n) = stack.pop() {
-            out.push(n);
-            stack.extend(self.tree.nodes[n].children.iter().rev());
+        for (ri, r) in self.tree.rules.iter().enumerate() {
+            if pred(r) {
+                out.extend_from_slice(&self.tree.nodes_of[ri]);
+            }
         }
         out
     }
 
-    /// Nodes with id `sid`: the first in each sibling list, searching every subtree not under a hit.
-    fn find_sid_targets(&self, sid: u32) -> Vec<usize> {
-        fn rec(t: &RuleTree, list: &[usize], sid: u32, out: &mut Vec<usize>) {
-            for &n in list {
-                if t.rules[t.nodes[n].rule].id == sid {
-                    out.push(n);
-                    return;
-                }
-                rec(t, &t.nodes[n].children, sid, out);
+    /// The nodes `if_sid` attaches to (upstream `_AddtoRule` with a sid): the
+    /// tree is searched depth-first and, in each sibling list, the first node
+    /// with that id takes the child and ends the search *of that list* (its
+    /// later siblings and their subtrees are not searched). So a node of rule
+    /// `sid` is a target unless it, or one of its ancestors, comes after a node
+    /// of `sid` in its own sibling list.
+    fn find_sid_targets(&self, sid: u32, placing: usize) -> Vec<usize> {
+        // The rule being placed is not in `by_id` yet, but its nodes already added
+        // (by an earlier id of the same `if_sid`) are in the tree: `<if_sid>91820,
+        // 91821</if_sid>` in rule 91821 makes it a child of itself under 91820.
+        let ri = if self.tree.rules[placing].id == sid {
+            placing
+        } else {
+            match self.tree.by_id.get(&sid) {
+                Some(&ri) => ri,
+                None => return Vec::new(),
             }
-        }
-        let mut out = Vec::new();
-        rec(&self.tree, &self.tree.roots, sid, &mut out);
-        out
+        };
+        let t = &self.tree;
+        t.nodes_of[ri]
+            .iter()
+            .copied()
+            .filter(|&n| {
+                let mut cur = n;
+                loop {
+                    let list = match t.nodes[cur].parent {
+                        Some(p) => &t.nodes[p].children,
+                        None => &t.roots,
+                    };
+                    let shadowed = list.iter().take_while(|&&x| x != cur).any(|&x| t.rules[t.nodes[x].rule].id == sid);
+                    if shadowed {
+                        return false;
+                    }
+                    match t.nodes[cur].parent {
+                        Some(p) => cur = p,
+                        None => return true,
+                    }
+                }
+            })
+            .collect()
     }
 
     /// Correlation wiring at load time (spec rules.md 2.3).
@@ -831,10 +856,13 @@ impl<'a> RuleLoader<'a> {
             }
         } else if let Some(g) = r.if_matched_group.clone() {
             self.tree.rules[ri].search = Some(Search::Group);
-            for n in self.walk() {
-                let target = self.tree.nodes[n].rule;
-                if target != ri && g.is_match(&self.tree.rules[target].groups) && !self.tree.feeds_groups[target].contains(&ri) {
-                    self.tree.feeds_groups[target].push(ri);
+            // Upstream registers the list once per matching *node* (a rule under two
+            // parents feeds it twice) and includes the correlation rule itself.
+            for target in 0..self.tree.rules.len() {
+                if g.is_match(&self.tree.rules[target].groups) {
+                    for _ in 0..self.tree.nodes_of[target].len() {
+                        self.tree.feeds_groups[target].push(ri);
+                    }
                 }
             }
         } else if r.if_matched_regex.is_some() {

@@ -234,6 +234,8 @@ pub struct Rule {
 pub struct Node {
     pub rule: usize,
     pub children: Vec<usize>,
+    /// The node whose child list holds this one (`None` for roots).
+    pub parent: Option<usize>,
 }
 
 /// The rule tree.
@@ -247,6 +249,8 @@ pub struct RuleTree {
     pub has_sid_list: Vec<bool>,
     /// For each rule: the `if_matched_group` correlation rules whose list it feeds.
     pub feeds_groups: Vec<Vec<usize>>,
+    /// For each rule: its nodes (a rule can sit under several parents).
+    pub nodes_of: Vec<Vec<usize>>,
 }
 
 impl RuleTree {
