@@ -143,17 +143,8 @@ impl DecoderLoader {
 
         for c in &el.children {
             let n = c.name.to_ascii_lowercase();
-            let warn_attr = |me: &mut Self, attr: &str, val: &[u8]| {
-                me.diagnostics.push(Diagnostic::warning(
-                    format!(
-                        "(7601): Invalid value for attribute '{}' in '{}' option (decoder `{}`). Default value will be used.",
-                        attr,
-                        String::from_utf8_lossy(val),
-                        dname
-                    ),
-                    file,
-                    c.line,
-                ))
+            let warn_attr = |me: &mut Self, attr: &str| {
+                me.diagnostics.push(Diagnostic::warning(invalid_attr(attr, &n, &dname), file, c.line))
             };
             let append = |t: &mut Text, allowed: &[Kind], default_none: bool, me: &mut Self| -> Result<(), LoadError> {
                 t.value.extend_from_slice(&c.content);
@@ -164,7 +155,7 @@ impl DecoderLoader {
                 if let Some(tv) = c.attr("type") {
                     match Kind::from_attr(tv).filter(|k| allowed.contains(k)) {
                         Some(k) => t.kind = Some(k),
-                        None => warn_attr(me, "type", tv),
+                        None => warn_attr(me, "type"),
                     }
                 }
                 let _ = default_none;
@@ -346,15 +337,7 @@ impl DecoderLoader {
                 b"after_prematch" => RegexOffset::AfterPrematch,
                 b"after_regex" => RegexOffset::AfterRegex,
                 _ => {
-                    self.diagnostics.push(Diagnostic::warning(
-                        format!(
-                            "(7601): Invalid value for attribute 'offset' in '{}' option (decoder `{}`). Default value will be used.",
-                            String::from_utf8_lossy(&o),
-                            dname
-                        ),
-                        file,
-                        el.line,
-                    ));
+                    self.diagnostics.push(Diagnostic::warning(invalid_attr("offset", "regex", &dname), file, el.line));
                     RegexOffset::Log
                 }
             },
@@ -374,16 +357,9 @@ impl DecoderLoader {
             Some(o) => match o.as_slice() {
                 b"after_parent" if has_parent => PrematchOffset::AfterParent,
                 b"after_parent" | b"after_prematch" | b"after_regex" => return Err(cfg_err(el.line, None)),
+                // Upstream logs this one as an ERROR (which makes logtest answer codemsg -1).
                 _ => {
-                    self.diagnostics.push(Diagnostic::error(
-                        format!(
-                            "(7601): Invalid value for attribute 'offset' in '{}' option (decoder `{}`). Default value will be used.",
-                            String::from_utf8_lossy(&o),
-                            dname
-                        ),
-                        file,
-                        el.line,
-                    ));
+                    self.diagnostics.push(Diagnostic::error(invalid_attr("offset", "prematch", &dname), file, el.line));
                     PrematchOffset::Log
                 }
             },
@@ -525,6 +501,11 @@ impl DecoderLoader {
         }
         (self.set, self.diagnostics)
     }
+}
+
+/// Upstream's message for a bad attribute value.
+fn invalid_attr(attr: &str, option: &str, decoder: &str) -> String {
+    format!("(7601): Invalid value for attribute '{attr}' in '{option}' option (decoder `{decoder}`). Default value will be used.")
 }
 
 /// Splits a comma list as `OS_StrBreak` does (`\,` is a literal comma).

@@ -254,7 +254,7 @@ impl<'a> RuleLoader<'a> {
             let mut text_cond = |key: &'static str, me: &mut Self| {
                 let neg = negate().unwrap_or_else(|_| {
                     me.diagnostics.push(Diagnostic::warning(
-                        format!("(7600): Invalid value for attribute 'negate' in rule {}. Default value will be used.", id),
+                        format!("(7600): Invalid value '{}' for attribute 'negate' in rule {}.", String::from_utf8_lossy(c.attr("negate").unwrap_or_default()), id),
                         file,
                         c.line,
                     ));
@@ -264,11 +264,7 @@ impl<'a> RuleLoader<'a> {
                     let k = Kind::from_attr(t);
                     if k.is_none() {
                         me.diagnostics.push(Diagnostic::warning(
-                            format!(
-                                "(7600): Invalid value for attribute 'type' in rule {}: '{}'. Default value will be used.",
-                                id,
-                                String::from_utf8_lossy(t)
-                            ),
+                            format!("(7600): Invalid value '{}' for attribute 'type' in rule {}.", String::from_utf8_lossy(t), id),
                             file,
                             c.line,
                         ));
@@ -730,7 +726,7 @@ impl<'a> RuleLoader<'a> {
             if let Some(ms) = self.tree.rules[ri].if_matched_sid {
                 if !self.tree.by_id.contains_key(&ms) {
                     self.diagnostics.push(Diagnostic::warning(
-                        format!("(7620): Invalid 'if_matched_sid' value: '{}'. Rule '{}' will be ignored.", ms, id),
+                        format!("(7620): Signature ID '{}' was not found. Invalid 'if_matched_sid'.Rule '{}' will be ignored.", ms, id),
                         &file,
                         line,
                     ));
@@ -743,7 +739,7 @@ impl<'a> RuleLoader<'a> {
             let lvl: u32 = l.trim().parse().unwrap_or(0) * 100;
             let targets = self.nodes_where(|r| r.internal_level >= lvl && r.id != id);
             if targets.is_empty() {
-                self.diagnostics.push(Diagnostic::warning(format!("(7608): Level '{}' not found. Rule '{}' will be ignored.", l, id), &file, line));
+                self.diagnostics.push(Diagnostic::warning(format!("(7608): Level ID '{}' was not found. Invalid 'if_level'. Rule '{}' will be ignored.", lvl, id), &file, line));
                 return false;
             }
             for t in targets {
@@ -755,7 +751,7 @@ impl<'a> RuleLoader<'a> {
             let targets = self.nodes_where(|r| r.id != id && os_match::word_match(&g, &r.groups));
             if targets.is_empty() {
                 self.diagnostics.push(Diagnostic::warning(
-                    format!("(7610): Group '{}' was not found. Rule '{}' will be ignored.", String::from_utf8_lossy(&g), id),
+                    format!("(7610): Group '{}' was not found. Invalid 'if_group'. Rule '{}' will be ignored.", String::from_utf8_lossy(&g), id),
                     &file,
                     line,
                 ));
@@ -768,7 +764,7 @@ impl<'a> RuleLoader<'a> {
         }
         if !self.place_by_category(ri) {
             self.diagnostics.push(Diagnostic::warning(
-                format!("(7611): Category was not found. Rule '{}' will be ignored.", id),
+                format!("(7611): Category was not found. Invalid 'category'. Rule '{}' will be ignored.", id),
                 &file,
                 line,
             ));
