@@ -271,14 +271,24 @@ impl<'a> Parser<'a> {
         let s = self.s;
         // Find the closing quote, skipping over escaped bytes.
         let mut end = p + 1;
-        while end < s.len() && s[end] != b'"' {
-            if s[end] == b'\\' {
-                end += 1;
+        let mut escaped = false;
+        loop {
+            let off = memchr::memchr2(b'"', b'\\', s.get(end..)?)?;
+            end += off;
+            if s[end] == b'"' {
+                break;
             }
-            end += 1;
+            escaped = true;
+            end += 2;
         }
-        if end >= s.len() {
-            return None;
+        if !escaped {
+            // The common case: no escapes, one copy.
+            let body = &s[p + 1..end];
+            let body = match memchr::memchr(0, body) {
+                Some(nul) => &body[..nul],
+                None => body,
+            };
+            return Some((body.to_vec(), end + 1));
         }
         let mut out = Vec::with_capacity(end - p);
         let mut i = p + 1;

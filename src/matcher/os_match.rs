@@ -271,22 +271,51 @@ fn internal_match(pattern: &[u8], subject: &[u8], len: usize) -> bool {
 
 /// Is `needle` (lower-case) a substring of `hay`, ASCII case-insensitively?
 fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
-    let Some((&first, rest)) = needle.split_first() else {
+    if needle.is_empty() {
         return true;
-    };
+    }
     let Some(last_start) = hay.len().checked_sub(needle.len()) else {
         return false;
     };
-    hay.iter().take(last_start + 1).enumerate().any(|(i, &b)| {
-        b.to_ascii_lowercase() == first
-            && hay
-                .get(i + 1..i + needle.len())
-                .is_some_and(|w| w.eq_ignore_ascii_case(rest))
-    })
+    // Scan (with memchr) for the needle's rarest byte, then verify around it.
+    let k = anchor(needle);
+    let a = needle[k];
+    let verify = |p: usize| {
+        p.checked_sub(k)
+            .filter(|&start| start <= last_start)
+            .is_some_and(|start| hay[start..start + needle.len()].eq_ignore_ascii_case(needle))
+    };
+    let region = &hay[k..last_start + k + 1];
+    if a.is_ascii_alphabetic() {
+        memchr::memchr2_iter(a.to_ascii_lowercase(), a.to_ascii_uppercase(), region).any(|i| verify(i + k))
+    } else {
+        memchr::memchr_iter(a, region).any(|i| verify(i + k))
+    }
+}
+
+/// Index of the byte of `needle` least likely to occur in logs (a rough rank:
+/// space, punctuation common in JSON and syslog, vowels and digits are
+/// frequent; rarer letters and bytes are better anchors).
+fn anchor(needle: &[u8]) -> usize {
+    fn rank(b: u8) -> u8 {
+        match b.to_ascii_lowercase() {
+            b' ' | b'"' | b':' | b',' | b'e' | b'a' | b'o' | b'i' | b't' | b'n' | b's' | b'r' => 0,
+            b'.' | b'-' | b'/' | b'_' | b'=' | b'l' | b'c' | b'd' | b'u' | b'h' | b'0'..=b'9' => 1,
+            b'm' | b'p' | b'g' | b'f' | b'w' | b'y' | b'b' | b'{' | b'}' | b'[' | b']' => 2,
+            _ => 3,
+        }
+    }
+    let mut best = 0;
+    for (i, &b) in needle.iter().enumerate() {
+        if rank(b) > rank(needle[best]) {
+            best = i;
+        }
+    }
+    best
 }
 
 fn until_nul(bytes: &[u8]) -> &[u8] {
-    match bytes.iter().position(|&b| b == 0) {
+    match memchr::memchr(0, bytes) {
         Some(n) => &bytes[..n],
         None => bytes,
     }
@@ -295,6 +324,28 @@ fn until_nul(bytes: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contains_agrees_with_naive_search() {
+        fn naive(hay: &[u8], needle: &[u8]) -> bool {
+            needle.is_empty() || hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+        }
+        let alphabet = b"aAbBzZ\":, 0x\xff";
+        let mut seed = 0x2545F4914F6CDD1Du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20000 {
+            let hl = (next() % 24) as usize;
+            let nl = (next() % 5) as usize;
+            let hay: Vec<u8> = (0..hl).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+            let needle: Vec<u8> = (0..nl).map(|_| alphabet[(next() % alphabet.len() as u64) as usize].to_ascii_lowercase()).collect();
+            assert_eq!(contains_ignore_case(&hay, &needle), naive(&hay, &needle), "{hay:?} {needle:?}");
+        }
+    }
 
     #[test]
     fn compiled_pattern_is_shareable() {
