@@ -111,18 +111,83 @@ pub fn alert_json(rs: &Ruleset, p: &Processed, ctx: &AlertContext<'_>) -> Json {
     if let Some(loc) = predecode::output_location(&ev.location) {
         root.push((key("location"), s(loc)));
     }
+    if let Some(a) = agentless(&ev.location, &ev.agent_id) {
+        root.push((key("agentless"), a));
+        root.retain(|(k, _)| k != b"agent");
+    }
+    if rule.is_some_and(|r| r.groups.split(|&b| b == b',').any(|g| g == b"rootcheck")) {
+        if let Some((_, Json::Object(r))) = root.iter_mut().find(|(k, _)| k == b"rule") {
+            rootcheck_compliance(&ev.full_log, r);
+        }
+    }
     Json::Object(root)
 }
 
+/// `agent.ip` for `(name) ip->location` locations: from two bytes after the first `)`
+/// up to the next `-` (upstream `W_JSON_ParseAgentIP`); omitted when `any`.
 fn agent_ip(location: &[u8]) -> Option<&[u8]> {
-    let i = location.windows(2).position(|w| w == b") ")? + 2;
-    let rest = &location[i..];
+    let i = location.iter().position(|&b| b == b')')? + 2;
+    let rest = location.get(i..).unwrap_or_default();
     let end = rest.iter().position(|&b| b == b'-').unwrap_or(rest.len());
     let ip = &rest[..end];
     if ip == b"any" {
         None
     } else {
         Some(ip)
+    }
+}
+
+/// `(script) user@host->location` from agent 000: the `agentless` object
+/// (upstream `W_JSON_ParseAgentless`), which replaces `agent`.
+fn agentless(location: &[u8], agent_id: &[u8]) -> Option<Json> {
+    if location.first() != Some(&b'(') || agent_id != b"000" {
+        return None;
+    }
+    let script_end = location.windows(2).position(|w| w == b") ")?;
+    let script = &location[1..script_end];
+    let rest = &location[script_end + 2..];
+    let at = rest.iter().position(|&b| b == b'@')?;
+    let user = &rest[..at];
+    let rest = &rest[at + 1..];
+    let host = &rest[..rest.windows(2).position(|w| w == b"->")?];
+    Some(Json::Object(vec![(key("script"), s(script)), (key("user"), s(user)), (key("host"), s(host))]))
+}
+
+/// Compliance arrays that rootcheck events carry in their text, e.g.
+/// `{PCI_DSS: 2.2.4, 2.2.5}` (upstream `W_JSON_ParseRootcheck`, for rules in the
+/// `rootcheck` group): appended to `rule` as `"pci_dss":["2.2.4","2.2.5"]`.
+fn rootcheck_compliance(full_log: &[u8], rule: &mut Obj) {
+    let text = &full_log[..full_log.len().min(1023)];
+    let is_key = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let is_val = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b',' | b' ');
+    let mut found = 0;
+    let mut i = 0;
+    // Leftmost matches of `\{([A-Za-z0-9_]*: [A-Za-z0-9_., ]*)\}`, at most 10.
+    while i < text.len() && found < 10 {
+        if text[i] != b'{' {
+            i += 1;
+            continue;
+        }
+        let k_end = i + 1 + text[i + 1..].iter().take_while(|&&b| is_key(b)).count();
+        if text.get(k_end..k_end + 2) != Some(b": ") {
+            i += 1;
+            continue;
+        }
+        let v_end = k_end + 2 + text[k_end + 2..].iter().take_while(|&&b| is_val(b)).count();
+        if text.get(v_end) != Some(&b'}') {
+            i += 1;
+            continue;
+        }
+        let name = String::from_utf8_lossy(text[i + 1..k_end].trim_ascii()).to_ascii_lowercase();
+        let values = text[k_end + 1..v_end]
+            .split(|&b| b == b',')
+            .map(|v| v.trim_ascii())
+            .filter(|v| !v.is_empty())
+            .map(s)
+            .collect();
+        rule.push((name.into_bytes(), Json::Array(values)));
+        found += 1;
+        i = v_end + 1;
     }
 }
 
@@ -290,6 +355,24 @@ mod tests {
     #[test]
     fn timestamp_format() {
         assert_eq!(format_timestamp(1714557606, 512_345_678), "2024-05-01T10:00:06.512+0000");
+    }
+
+    #[test]
+    fn agent_fields_from_locations() {
+        assert_eq!(agent_ip(b"(web1) 10.0.0.5->/var/log/secure"), Some(&b"10.0.0.5"[..]));
+        assert_eq!(agent_ip(b"(web1) any->/var/log/secure"), None);
+        assert_eq!(agent_ip(b"(x)"), Some(&b""[..]));
+        let a = agentless(b"(ssh_integrity_check_linux) admin@192.168.1.5->syscheck", b"000").unwrap();
+        assert_eq!(a.to_unformatted(), br#"{"script":"ssh_integrity_check_linux","user":"admin","host":"192.168.1.5"}"#.to_vec());
+        assert!(agentless(b"(web1) 10.0.0.5->/var/log/secure", b"000").is_none());
+        assert!(agentless(b"(a) u@h->x", b"001").is_none());
+    }
+
+    #[test]
+    fn rootcheck_compliance_arrays() {
+        let mut o = Vec::new();
+        rootcheck_compliance(b"System Audit: CIS - Debian Linux - 1.4 - Robust partition scheme - /tmp is not on its own partition {CIS: 1.4 Debian Linux} {PCI_DSS: 2.2.4, 2.2.5}. File: /etc/fstab.", &mut o);
+        assert_eq!(Json::Object(o).to_unformatted(), br#"{"cis":["1.4 Debian Linux"],"pci_dss":["2.2.4","2.2.5"]}"#.to_vec());
     }
 
     #[test]
