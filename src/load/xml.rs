@@ -199,7 +199,7 @@ impl<'a> Reader<'a> {
             let Some(c) = self.peek() else {
                 return Err(XmlError { msg: format!("XMLERR: Element '{}' not closed.", el.name), line: el.line });
             };
-            if c == b'<' && backslashes % 2 == 0 {
+            if c == b'<' && backslashes.is_multiple_of(2) {
                 if self.starts_with(b"</") {
                     self.bump();
                     self.bump();
