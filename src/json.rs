@@ -796,27 +796,31 @@ impl Json {
 ///   63 bytes but the buffer offset advances by the full length, so nothing after it is visible.
 ///
 /// Static-field capture (`fillData`) is the caller's job.
-pub fn flatten(root: &Json, null_discard: bool, csv_arrays: bool, emit: &mut dyn FnMut(&[u8], Vec<u8>)) {
+pub fn flatten(root: Json, null_discard: bool, csv_arrays: bool, emit: &mut dyn FnMut(&[u8], Vec<u8>)) {
     let Json::Object(members) = root else { return };
-    // Explicit stack of (members, next index, key prefix).
-    type Level<'a> = (&'a [(Vec<u8>, Json)], usize, Vec<u8>);
-    let mut stack: Vec<Level> = vec![(members, 0, Vec::new())];
-    while let Some((members, i, prefix)) = stack.last_mut() {
-        let members = *members;
-        if *i >= members.len() {
+    // The tree is consumed, so string values move into the fields without a copy, and one
+    // key buffer is reused: each level remembers the length of its prefix.
+    let mut key: Vec<u8> = Vec::with_capacity(64);
+    let mut stack: Vec<(std::vec::IntoIter<(Vec<u8>, Json)>, usize)> = vec![(members.into_iter(), 0)];
+    while let Some((members, prefix_len)) = stack.last_mut() {
+        let prefix_len = *prefix_len;
+        let Some((k, v)) = members.next() else {
             stack.pop();
             continue;
-        }
-        let (k, v) = &members[*i];
-        *i += 1;
-        let mut key = prefix.clone();
+        };
+        key.truncate(prefix_len);
         if stack.len() > 1 {
             key.push(b'.');
         }
-        key.extend_from_slice(c_str(k));
+        key.extend_from_slice(c_str(&k));
         match v {
-            Json::String(s) => emit(&key, c_str(s).to_vec()),
-            Json::Number(d) => emit(&key, wazuh_number(*d).into_bytes()),
+            Json::String(mut s) => {
+                if let Some(n) = memchr::memchr(0, &s) {
+                    s.truncate(n);
+                }
+                emit(&key, s)
+            }
+            Json::Number(d) => emit(&key, wazuh_number(d).into_bytes()),
             Json::Bool(true) => emit(&key, b"true".to_vec()),
             Json::Bool(false) => emit(&key, b"false".to_vec()),
             Json::Null => {
@@ -824,13 +828,16 @@ pub fn flatten(root: &Json, null_discard: bool, csv_arrays: bool, emit: &mut dyn
                     emit(&key, b"null".to_vec())
                 }
             }
-            Json::Array(items) => {
+            Json::Array(ref items) => {
                 let value = if csv_arrays { csv_array(items) } else { v.to_formatted() };
                 if !value.is_empty() {
                     emit(&key, value);
                 }
             }
-            Json::Object(m) => stack.push((m, 0, key)),
+            Json::Object(m) => {
+                let len = key.len();
+                stack.push((m.into_iter(), len));
+            }
         }
     }
 }
@@ -919,7 +926,7 @@ mod tests {
 
     fn flat(s: &str, discard: bool, csv: bool) -> Vec<(String, String)> {
         let mut v = Vec::new();
-        flatten(&p(s), discard, csv, &mut |k, val| {
+        flatten(p(s), discard, csv, &mut |k, val| {
             v.push((String::from_utf8_lossy(k).into_owned(), String::from_utf8_lossy(&val).into_owned()))
         });
         v
@@ -1307,7 +1314,7 @@ mod tests {
                 assert_eq!(back, back2);
                 for csv in [false, true] {
                     for discard in [false, true] {
-                        flatten(&v, discard, csv, &mut |_, _| {});
+                        flatten(v.clone(), discard, csv, &mut |_, _| {});
                     }
                 }
                 let _ = v.get_ci(b"a");

@@ -40,7 +40,7 @@ pub fn decode(input: &[u8], null_discard: bool, csv: bool, order_size: usize, ev
     if !matches!(root, Json::Object(_)) {
         return;
     }
-    json::flatten(&root, null_discard, csv, &mut |key, value| {
+    json::flatten(root, null_discard, csv, &mut |key, value| {
         if let Some(f) = static_key(key) {
             ev.set_static(f, value);
             return;
