@@ -41,7 +41,14 @@ pub struct Correlation {
     pub firedtimes: Vec<u32>,
     pub ignore_since: Vec<i64>,
     pub fts_seen: HashSet<Vec<u8>>,
+    /// The last FTS keys of `ids` decoders (upstream `fts_list`, at most
+    /// `analysisd.fts_list_size` = 32), for the "3 similar keys" truncation.
+    pub fts_list: VecDeque<Vec<u8>>,
+    /// `check_diff` contents per (hostname key, rule id).
     pub diff_last: HashMap<(Vec<u8>, u32), Vec<u8>>,
+    /// Highest internal frequency of the ruleset (set by the evaluator): how
+    /// many seconds old an entry must be to be evicted beyond the first 10.
+    pub max_freq: u32,
     /// Decoder `<accumulate>` store: key → (last update, fields).
     accumulator: HashMap<Vec<u8>, (i64, [Option<Vec<u8>>; ACCUMULATED.len()])>,
 }
@@ -72,7 +79,9 @@ impl Correlation {
             firedtimes: vec![0; rules],
             ignore_since: vec![0; rules],
             fts_seen: HashSet::new(),
+            fts_list: VecDeque::new(),
             diff_last: HashMap::new(),
+            max_freq: 0,
             accumulator: HashMap::new(),
         }
     }
@@ -135,9 +144,20 @@ impl Correlation {
             }
         }
         if self.events.len() > self.capacity {
-            let drop = (self.events.len() - self.capacity).max(10).min(self.events.len());
-            self.events.drain(..drop);
-            self.base += drop as u64;
+            // `OS_AddEvent`: at least the 10 oldest go, and then every entry
+            // older than `max_freq` seconds (upstream compares an age with a
+            // frequency); the entry just added always stays.
+            let now = self.events.back().map_or(0, |s| s.ev.time);
+            let mut dropped = 0usize;
+            while self.events.len() > 1 {
+                let old = self.events.front().map_or(0, |s| s.ev.time);
+                if dropped >= 10 && now - old <= self.max_freq as i64 {
+                    break;
+                }
+                self.events.pop_front();
+                dropped += 1;
+            }
+            self.base += dropped as u64;
             let base = self.base;
             for l in self.sid_lists.iter_mut().chain(self.group_lists.iter_mut()) {
                 l.retain(|&s| s >= base);
@@ -145,9 +165,12 @@ impl Correlation {
         }
     }
 
-    /// Runs the correlation search of rule `ri` for the current event.
-    /// On success marks the consumed events and returns true; `previous`
-    /// receives the full logs of the counted entries (cleared on failure).
+    /// Runs the correlation search of rule `ri` for the current event
+    /// (`Search_LastSids`, `Search_LastGroups`, `Search_LastEvents`). On
+    /// success marks the consumed events and returns true. `previous` is the
+    /// event's previous-output list: an entry is recorded only into a slot not
+    /// yet filled (by an earlier search of this event), so a nested search
+    /// appends after its ancestor's entries. The caller empties it on failure.
     pub fn search(
         &mut self,
         rule: &Rule,
@@ -158,30 +181,38 @@ impl Correlation {
         previous: &mut Vec<Vec<u8>>,
     ) -> bool {
         let Some(kind) = rule.search else { return true };
+        // "No sid search.": the target was not loaded before the rule.
+        if kind == Search::Sid(None) {
+            return false;
+        }
         let n = rule.frequency.saturating_sub(2);
         let mut count = 0u32;
         let mut first_counted: Option<u64> = None;
         // Walk newest → oldest.
         let list_len = match kind {
-            Search::Sid(t) => self.sid_lists.get(t).map_or(0, |l| l.len()),
+            Search::Sid(t) => t.and_then(|t| self.sid_lists.get(t)).map_or(0, |l| l.len()),
             Search::Group => self.group_lists.get(ri).map_or(0, |l| l.len()),
             Search::Event => self.events.len(),
         };
-        previous.clear();
+        let record = |previous: &mut Vec<Vec<u8>>, count: u32, log: &[u8]| {
+            if count as usize <= MAX_PREVIOUS - 1 && previous.len() <= count as usize {
+                previous.push(log.to_vec());
+            }
+        };
         for pos in (0..list_len).rev() {
             let seq = match kind {
-                Search::Sid(t) => self.sid_lists[t][pos],
+                Search::Sid(t) => self.sid_lists[t.unwrap_or_default()][pos],
                 Search::Group => self.group_lists[ri][pos],
                 Search::Event => self.base + pos as u64,
             };
             let Some(prev) = self.get(seq) else { continue };
             if now - prev.ev.time > rule.timeframe as i64 {
-                break;
+                return false;
             }
             if !rule.global_frequency && prev.ev.agent_id != cur.agent_id {
                 if kind == Search::Event {
-                    // Upstream spins until the foreign entry leaves the window: no match.
-                    break;
+                    // Upstream spins on this entry until it leaves the window: no match.
+                    return false;
                 }
                 continue;
             }
@@ -199,18 +230,20 @@ impl Correlation {
                 continue;
             }
             if prev.matched >= rule.level {
-                break;
+                return false;
             }
-            if kind != Search::Event && previous.len() < MAX_PREVIOUS {
-                previous.push(prev.ev.full_log.clone());
+            // Sid/group searches record every counted entry, the triggering
+            // one included; the event search only the ones before it.
+            if kind != Search::Event {
+                record(previous, count, &prev.ev.full_log);
             }
             if count < n {
+                if kind == Search::Event {
+                    record(previous, count, &prev.ev.full_log);
+                }
                 count += 1;
                 if first_counted.is_none() {
                     first_counted = Some(seq);
-                }
-                if kind == Search::Event && previous.len() < MAX_PREVIOUS {
-                    previous.push(prev.ev.full_log.clone());
                 }
                 continue;
             }
@@ -222,7 +255,6 @@ impl Correlation {
             }
             return true;
         }
-        previous.clear();
         false
     }
 }
@@ -242,7 +274,8 @@ fn filters_pass(rule: &Rule, cur: &Event, prev: &Event) -> bool {
         match f {
             SameField::Static(s) => e.get_static(s).map(|v| v.to_vec()),
             SameField::Location => Some(e.location.clone()),
-            SameField::SrcGeoip | SameField::DstGeoip => None,
+            SameField::SrcGeoip => e.srcgeoip.clone(),
+            SameField::DstGeoip => e.dstgeoip.clone(),
         }
     };
     for &f in &rule.same {

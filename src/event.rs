@@ -161,6 +161,14 @@ pub struct Event {
     /// Reception time: seconds since the epoch and nanoseconds.
     pub time: i64,
     pub nanos: u32,
+    /// GeoIP of `srcip`/`dstip` (`"US / California"`), only with a GeoIP database
+    /// (see [`crate::geoip`]); upstream `Eventinfo.srcgeoip`/`dstgeoip`.
+    pub srcgeoip: Option<Vec<u8>>,
+    pub dstgeoip: Option<Vec<u8>>,
+    /// Id of the rule a forwarded alert carries (set by `OSSECAlert_Decoder`
+    /// only when the id is in the rules hash); rule evaluation then reports
+    /// that rule instead of matching.
+    pub forwarded_rule: Option<u32>,
 }
 
 impl Event {

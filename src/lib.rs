@@ -14,6 +14,7 @@ pub mod correlate;
 pub mod decode;
 pub mod embedded;
 pub mod event;
+pub mod geoip;
 pub mod json;
 pub mod load;
 pub mod lists;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use logtest::geoip::GeoIp;
 use logtest::json::Json;
 use logtest::load::config::RulesetFiles;
 use logtest::mitre::MitreDb;
@@ -64,6 +65,13 @@ struct RulesetArgs {
     /// Correlation clock: `arrival` (receive time, as analysisd) or `event:FIELD` (e.g. event:aws.eventTime).
     #[arg(long, value_name = "CLOCK", default_value = "arrival")]
     clock: String,
+    /// GeoIP database (MaxMind DB, e.g. GeoLite2-City.mmdb): fills srcgeoip/dstgeoip
+    /// from srcip/dstip, as a manager built with GeoIP support.
+    #[arg(long = "geoip-db", value_name = "FILE")]
+    geoip_db: Option<PathBuf>,
+    /// Alerts carry `srcgeoip`/`dstgeoip` keys (analysisd.geoip_jsonout=1); needs --geoip-db.
+    #[arg(long = "geoip-jsonout", requires = "geoip_db")]
+    geoip_jsonout: bool,
 }
 
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
@@ -111,7 +119,7 @@ struct TestArgs {
     /// Do not apply runtests.py's rule-60000 EventChannel adaptation.
     #[arg(long = "skip-windows-eventchannel", short = 's')]
     skip_windows_eventchannel: bool,
-    /// Also run *geoip.ini files.
+    /// Also run *geoip.ini files (needs --geoip-db).
     #[arg(long, short = 'g')]
     geoip: bool,
     /// Write a report: `json=FILE` (every case, its events and our logtest responses).
@@ -167,6 +175,10 @@ fn session_options(args: &RulesetArgs) -> Result<SessionOptions, String> {
             _ => return Err(format!("invalid --clock '{c}': expected 'arrival' or 'event:FIELD'")),
         },
     };
+    if let Some(p) = &args.geoip_db {
+        o.geoip = Some(Arc::new(GeoIp::open(p).map_err(|e| format!("--geoip-db: {e}"))?));
+        o.geoip_jsonout = args.geoip_jsonout;
+    }
     Ok(o)
 }
 
@@ -239,6 +251,9 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
     let text = args.format == Format::Text;
     if !args.quiet && (!text || std::io::stderr().is_terminal()) {
         let _ = writeln!(err, "logtest: loaded {}", rs.summary());
+        if let Some(g) = &opts.geoip {
+            let _ = writeln!(err, "logtest: GeoIP database {} ({})", g.path().display(), g.database_type());
+        }
     }
     if !text {
         for d in &rs.diagnostics {
@@ -246,6 +261,7 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
         }
     }
     let manager = opts.manager_name.clone();
+    let geoip = opts.geoip.clone();
     let mut session = Session::new(Arc::clone(&rs), opts);
     let token = new_token();
     let mut pending_messages = Some(session_messages(&rs, &token));
@@ -308,6 +324,12 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
         match args.format {
             Format::Json => {
                 if processed.alert {
+                    let mut processed = processed;
+                    if let Some(g) = &geoip {
+                        // analysisd's alerts.log writer (OS_Log) looks up addresses that have
+                        // no geoip yet (e.g. accumulated ones) before alerts.json is written.
+                        g.fill(&mut processed.event);
+                    }
                     let a = alert::alert_json(&rs, &processed, &AlertContext { manager_name: &manager, logtest: false, id_suffix: alert_n });
                     alert_n += 1;
                     let _ = out.write_all(&a.to_unformatted());
@@ -388,6 +410,10 @@ fn run_file(rs: &Arc<Ruleset>, opts: &SessionOptions, path: &PathBuf, keep_respo
 
 fn run_tests(t: TestArgs) -> ExitCode {
     let mut err = std::io::stderr().lock();
+    if t.geoip && t.ruleset.geoip_db.is_none() {
+        let _ = writeln!(err, "logtest: error: --geoip runs the *geoip.ini tests, which need a GeoIP database: give it with --geoip-db FILE (.mmdb)");
+        return ExitCode::from(2);
+    }
     let rs = match load_ruleset(&t.ruleset, !t.skip_windows_eventchannel) {
         Ok(rs) => Arc::new(rs),
         Err(e) => {
@@ -403,6 +429,9 @@ fn run_tests(t: TestArgs) -> ExitCode {
         }
     };
     let _ = writeln!(err, "logtest: loaded {}", rs.summary());
+    if let Some(g) = &opts.geoip {
+        let _ = writeln!(err, "logtest: GeoIP database {} ({})", g.path().display(), g.database_type());
+    }
     let mut report_json: Option<PathBuf> = None;
     for r in &t.report {
         match r.split_once('=') {

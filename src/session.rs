@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::correlate::Correlation;
 use crate::decode::Scratch;
 use crate::event::{Event, StaticField};
+use crate::geoip::GeoIp;
 use crate::predecode;
 use crate::rules::eval::{self, Ctx};
 use crate::Ruleset;
@@ -107,11 +108,22 @@ pub struct SessionOptions {
     pub clock: Clock,
     /// Capacity of the global event list (`memory_size`).
     pub memory_size: usize,
+    /// GeoIP database: when set, events get `srcgeoip`/`dstgeoip` after decoding
+    /// and the engine behaves as a GeoIP build (`LIBGEOIP_ENABLED`).
+    pub geoip: Option<Arc<GeoIp>>,
+    /// `analysisd.geoip_jsonout`: alerts carry `srcgeoip`/`dstgeoip` root keys.
+    pub geoip_jsonout: bool,
 }
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        SessionOptions { manager_name: local_hostname().into_bytes(), clock: Clock::Arrival, memory_size: 8192 }
+        SessionOptions {
+            manager_name: local_hostname().into_bytes(),
+            clock: Clock::Arrival,
+            memory_size: 8192,
+            geoip: None,
+            geoip_jsonout: false,
+        }
     }
 }
 
@@ -145,6 +157,8 @@ pub struct Processed {
     pub messages: Vec<String>,
     /// Correlation time of the event.
     pub time: Timestamp,
+    /// Whether alert JSON shows the event's `srcgeoip`/`dstgeoip` (`analysisd.geoip_jsonout`).
+    pub geoip_jsonout: bool,
 }
 
 /// Why an event could not be processed.
@@ -192,6 +206,11 @@ impl Session {
         let mut ev = Event::new(origin.clone(), log.to_vec());
         ev.hostname = predecode::event_hostname(&origin, &ev.pre, &ev.full_log, &self.manager_short).to_vec();
         rs.decoders.decode(&mut ev, &mut self.scratch);
+        // Upstream looks srcip/dstip up as the decoders set them, so addresses the
+        // accumulator copies in below get none.
+        if let Some(g) = &self.opts.geoip {
+            g.fill(&mut ev);
+        }
         ev.index_fields(&rs.fields);
         let time = match &self.opts.clock {
             Clock::Arrival => arrival,
@@ -237,12 +256,13 @@ impl Session {
             rules_debug: debug_lines,
             messages: Vec::new(),
             time,
+            geoip_jsonout: self.opts.geoip_jsonout,
         };
         let Some(ri) = outcome.rule else {
             return Ok(processed);
         };
         let rule = &rs.rules.rules[ri];
-        processed.description = substitute_description(&rule.description, &processed.event);
+        processed.description = substitute_description_with(&rule.description, &processed.event, self.opts.geoip.is_some());
         processed.previous = outcome.previous;
         processed.previous_log = outcome.previous_log;
         processed.messages.extend(rs.mitre[ri].1.iter().cloned());
@@ -277,8 +297,14 @@ fn local_hhmm_weekday(secs: i64) -> ([u8; 5], u8) {
     (out, ((days + 4).rem_euclid(7)) as u8)
 }
 
-/// Description `$(field)` substitution (spec rules.md 3.6).
+/// Description `$(field)` substitution (spec rules.md 3.6), as a build without GeoIP.
 pub fn substitute_description(desc: &[u8], ev: &Event) -> Vec<u8> {
+    substitute_description_with(desc, ev, false)
+}
+
+/// Description `$(field)` substitution; with `geoip` (a GeoIP build),
+/// `$(srcgeoip)`/`$(dstgeoip)` name the event's geoip values instead of dynamic fields.
+pub fn substitute_description_with(desc: &[u8], ev: &Event, geoip: bool) -> Vec<u8> {
     let desc = &desc[..desc.len().min(1024)];
     let mut out = Vec::with_capacity(desc.len());
     let mut i = 0;
@@ -290,7 +316,12 @@ pub fn substitute_description(desc: &[u8], ev: &Event) -> Vec<u8> {
                 break;
             };
             let name = &desc[start..start + close];
-            if let Some(v) = field_for_description(name, ev) {
+            let v = match name {
+                b"srcgeoip" if geoip => ev.srcgeoip.as_deref(),
+                b"dstgeoip" if geoip => ev.dstgeoip.as_deref(),
+                _ => field_for_description(name, ev),
+            };
+            if let Some(v) = v {
                 out.extend_from_slice(v);
             }
             i = start + close + 1;

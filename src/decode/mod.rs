@@ -12,6 +12,9 @@
 //! A parent with children never runs its own regex or plugin.
 
 pub mod json_plugin;
+pub mod plugins;
+
+use std::collections::HashMap;
 
 use crate::event::{DynField, Event, StaticField};
 use crate::matcher::{next_offset, Matcher};
@@ -28,6 +31,9 @@ pub enum DecoderType {
     Windows,
     HostInformation,
     Ossec,
+    /// Set by `OSSECAlert_Decoder` (upstream `OSSEC_ALERT`); no decoder
+    /// `<type>` or rule `<category>` names it, so no rule root matches it.
+    OssecAlert,
 }
 
 impl DecoderType {
@@ -84,12 +90,33 @@ pub enum PluginOffset {
     Invalid,
 }
 
-/// A plugin decoder.
+/// A plugin decoder (`<plugin_decoder>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Plugin {
+    /// `JSON_Decoder` ([`json_plugin`]).
     Json,
-    /// A plugin we recognise but do not implement yet (a warning was emitted).
-    Unsupported,
+    /// `PF_Decoder` ([`plugins::pf`]).
+    Pf,
+    /// `SymantecWS_Decoder` ([`plugins::symantec_ws`]).
+    SymantecWs,
+    /// `SonicWall_Decoder` ([`plugins::sonicwall`]).
+    SonicWall,
+    /// `OSSECAlert_Decoder` ([`plugins::ossec_alert`]).
+    OssecAlert,
+}
+
+impl Plugin {
+    /// The `<plugin_decoder>` value (case-sensitive).
+    pub fn from_name(name: &[u8]) -> Option<Plugin> {
+        Some(match name {
+            b"JSON_Decoder" => Plugin::Json,
+            b"PF_Decoder" => Plugin::Pf,
+            b"SymantecWS_Decoder" => Plugin::SymantecWs,
+            b"SonicWall_Decoder" => Plugin::SonicWall,
+            b"OSSECAlert_Decoder" => Plugin::OssecAlert,
+            _ => return None,
+        })
+    }
 }
 
 /// Where a capture goes.
@@ -172,8 +199,17 @@ pub struct Scratch {
 }
 
 impl Decoders {
-    /// Decodes `ev` in place: sets its decoder and fields.
+    /// Decodes `ev` in place: sets its decoder and fields, as wazuh-logtest
+    /// does. (Its rules hash is always empty, so `OSSECAlert_Decoder` never
+    /// finds a forwarded alert's rule: see [`plugins::ossec_alert`].)
     pub fn decode(&self, ev: &mut Event, scratch: &mut Scratch) {
+        self.decode_with_rules(ev, scratch, None);
+    }
+
+    /// Decodes `ev` as wazuh-analysisd does: `rules` (rule id → rule, the
+    /// rule tree's `by_id`) is the hash `OSSECAlert_Decoder` looks forwarded
+    /// alerts' rule ids up in; `None` is logtest's empty hash.
+    pub fn decode_with_rules(&self, ev: &mut Event, scratch: &mut Scratch, rules: Option<&HashMap<u32, usize>>) {
         let program = ev.pre.program_name.clone();
         let log_range = ev.pre.log.clone();
         let list = if program.is_some() { &self.with_program } else { &self.without_program };
@@ -197,7 +233,7 @@ impl Decoders {
             ev.decoder = Some(di);
             ev.decoder_type = d.dtype;
             if d.children.is_empty() {
-                self.run_chain(ev, di, None, p, None, p, scratch);
+                self.run_chain(ev, di, None, p, None, p, scratch, rules);
                 return;
             }
             let mut k = 0;
@@ -206,7 +242,7 @@ impl Decoders {
                 let child = &self.nodes[ci];
                 let Some(pre) = &child.prematch else {
                     // A prematch-less child wins at once; the decoder info stays the parent's.
-                    self.run_chain(ev, di, Some(k), p, None, p, scratch);
+                    self.run_chain(ev, di, Some(k), p, None, p, scratch, rules);
                     return;
                 };
                 let subj_start = if child.prematch_offset == PrematchOffset::AfterParent { p } else { 0 };
@@ -215,7 +251,7 @@ impl Decoders {
                     let c = subj_start + next_offset(subj.len(), end);
                     ev.decoder = Some(ci);
                     ev.decoder_type = child.dtype;
-                    self.run_chain(ev, di, Some(k), p, Some(p), c, scratch);
+                    self.run_chain(ev, di, Some(k), p, Some(p), c, scratch, rules);
                     return;
                 }
                 if child.get_next {
@@ -243,11 +279,13 @@ impl Decoders {
         after_parent: Option<usize>,
         c: usize,
         scratch: &mut Scratch,
+        rules: Option<&HashMap<u32, usize>>,
     ) {
-        let log_range = ev.pre.log.clone();
         let mut r: Option<usize> = None;
         let mut k = child;
         loop {
+            // Re-read each time: OSSECAlert_Decoder replaces the log.
+            let log_range = ev.pre.log.clone();
             let ni = match k {
                 Some(k) => match self.nodes[top].children.get(k) {
                     Some(&ni) => ni,
@@ -257,19 +295,26 @@ impl Decoders {
             };
             let n = &self.nodes[ni];
             if let Some(plugin) = n.plugin {
-                if plugin == Plugin::Json {
-                    // The plugin reads offset and flags from the event's decoder info.
-                    let info = &self.nodes[ev.decoder.unwrap_or(ni)];
-                    let start = match info.plugin_offset {
-                        PluginOffset::Log => Some(0),
-                        PluginOffset::AfterParent => after_parent,
-                        PluginOffset::AfterPrematch => Some(c),
-                        PluginOffset::Invalid => None,
-                    };
-                    if let Some(start) = start {
-                        let input = ev.full_log.get(log_range.start + start..log_range.end).unwrap_or(b"").to_vec();
-                        json_plugin::decode(&input, info.json_null_discard, info.json_csv, self.order_size, ev);
+                match plugin {
+                    Plugin::Json => {
+                        // The plugin reads offset and flags from the event's decoder info.
+                        let info = &self.nodes[ev.decoder.unwrap_or(ni)];
+                        let start = match info.plugin_offset {
+                            PluginOffset::Log => Some(0),
+                            PluginOffset::AfterParent => after_parent,
+                            PluginOffset::AfterPrematch => Some(c),
+                            PluginOffset::Invalid => None,
+                        };
+                        if let Some(start) = start {
+                            let input = ev.full_log.get(log_range.start + start..log_range.end).unwrap_or(b"").to_vec();
+                            json_plugin::decode(&input, info.json_null_discard, info.json_csv, self.order_size, ev);
+                        }
                     }
+                    // The others read the whole log, whatever the offset.
+                    Plugin::Pf => plugins::pf::decode(ev),
+                    Plugin::SymantecWs => plugins::symantec_ws::decode(ev),
+                    Plugin::SonicWall => plugins::sonicwall::decode(ev, &mut scratch.caps),
+                    Plugin::OssecAlert => plugins::ossec_alert::decode(ev, rules),
                 }
             } else if let Some(re) = &n.regex {
                 let start = match n.regex_offset {

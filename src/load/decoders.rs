@@ -190,27 +190,15 @@ impl DecoderLoader {
                 "use_own_name" => use_own_name |= c.content == b"true",
                 "accumulate" => accumulate = true,
                 "plugin_decoder" => {
-                    let p = match c.content.as_slice() {
-                        b"JSON_Decoder" => Plugin::Json,
-                        b"PF_Decoder" | b"SymantecWS_Decoder" | b"SonicWall_Decoder" | b"OSSECAlert_Decoder" => {
-                            self.diagnostics.push(Diagnostic::unsupported(
-                                format!(
-                                    "plugin decoder '{}' (decoder `{}`) is not supported yet: events it would decode get no fields",
-                                    String::from_utf8_lossy(&c.content),
-                                    dname
-                                ),
-                                file,
-                                c.line,
-                            ));
-                            Plugin::Unsupported
-                        }
-                        other => {
-                            return Err(fatal(
-                                c.line,
-                                format!("(2110): Invalid decoder argument for plugin_decoder: '{}'.", String::from_utf8_lossy(other)),
-                            ))
-                        }
-                    };
+                    let p = Plugin::from_name(&c.content).ok_or_else(|| {
+                        fatal(
+                            c.line,
+                            format!(
+                                "(2110): Invalid decoder argument for plugin_decoder: '{}'.",
+                                String::from_utf8_lossy(&c.content)
+                            ),
+                        )
+                    })?;
                     plugin = Some((p, c.attr("offset").map(|o| o.to_vec())));
                 }
                 "json_null_field" => {

@@ -48,6 +48,13 @@ pub struct Ctx<'a> {
 /// Evaluates the tree; mutates the correlation state as Wazuh does.
 pub fn evaluate(ctx: &mut Ctx<'_>, corr: &mut Correlation) -> Outcome {
     let mut out = Outcome::default();
+    // A forwarded alert (OSSECAlert_Decoder, type "ossec alert") is not matched:
+    // it reports the rule it carries, if any, without counting a firedtime.
+    if ctx.ev.decoder_type == crate::decode::DecoderType::OssecAlert {
+        out.rule = ctx.ev.forwarded_rule.and_then(|id| ctx.tree.by_id.get(&id).copied());
+        return out;
+    }
+    corr.max_freq = ctx.tree.max_freq;
     for &root in &ctx.tree.roots {
         let r = &ctx.tree.rules[ctx.tree.nodes[root].rule];
         if r.category != ctx.ev.decoder_type {
@@ -66,18 +73,22 @@ fn check_node(ctx: &mut Ctx<'_>, corr: &mut Correlation, node: usize, out: &mut 
     let ri = tree.nodes[node].rule;
     let rule = &tree.rules[ri];
     if let Some(d) = ctx.debug.as_deref_mut() {
-        d.push(format!("Trying rule: {} - {}", rule.id, String::from_utf8_lossy(&rule.description)));
+        // snprintf into RULES_DEBUG_MSG_I_MAX_LEN (1056) bytes.
+        let mut line = format!("Trying rule: {} - ", rule.id).into_bytes();
+        line.extend_from_slice(&rule.description);
+        line.truncate(1055);
+        d.push(String::from_utf8_lossy(&line).into_owned());
     }
     if !conditions(ctx, corr, rule, ri, out) {
         return None;
     }
-    if rule.search.is_some() && !rule.check_diff {
-        let mut previous = Vec::new();
-        if !corr.search(rule, ri, ctx.ev, &mut out.matched, ctx.now, &mut previous) {
+    // The search runs while the rule is a context rule without check_diff
+    // (an overwrite without if_matched_* keeps the search but clears context).
+    if rule.context && !rule.check_diff && rule.search.is_some() {
+        if !corr.search(rule, ri, ctx.ev, &mut out.matched, ctx.now, &mut out.previous) {
             out.previous.clear();
             return None;
         }
-        out.previous = previous;
     }
     if let Some(d) = ctx.debug.as_deref_mut() {
         d.push(format!("*Rule {} matched", rule.id));
@@ -155,14 +166,13 @@ fn conditions(ctx: &mut Ctx<'_>, corr: &mut Correlation, r: &Rule, ri: usize, ou
         }
     }
     cond!(r.user, st(StaticField::Dstuser).or(st(StaticField::Srcuser)));
-    cond!(r.srcgeoip, None);
-    cond!(r.dstgeoip, None);
+    cond!(r.srcgeoip, ev.srcgeoip.as_deref());
+    cond!(r.dstgeoip, ev.dstgeoip.as_deref());
     if r.maxsize > 0 && (ev.log().len() as u32) < r.maxsize {
         return false;
     }
     if let Some(t) = &r.time {
-        let inside = ctx.hhmm >= t.start && ctx.hhmm <= t.end;
-        if inside == t.negate {
+        if !t.is_on(&ctx.hhmm) {
             return false;
         }
     }
@@ -206,7 +216,13 @@ fn check_diff(corr: &mut Correlation, r: &Rule, ev: &Event, out: &mut Outcome) -
     if log.len() >= 65536 {
         return false;
     }
-    let key = (ev.hostname.clone(), r.id);
+    // The store is queue/diff/<host>/<rule id>: for `(name) …` hostnames the
+    // host is the text inside the parentheses.
+    let host = match ev.hostname.strip_prefix(b"(") {
+        Some(rest) => rest.split(|&b| b == b')').next().unwrap_or(rest),
+        None => &ev.hostname[..],
+    };
+    let key = (host.to_vec(), r.id);
     match corr.diff_last.get(&key) {
         None => {
             corr.diff_last.insert(key, log.to_vec());
@@ -223,7 +239,15 @@ fn check_diff(corr: &mut Correlation, r: &Rule, ev: &Event, out: &mut Outcome) -
     }
 }
 
+/// `FTS`: the key is the decoder name and the values of the decoder's
+/// `<fts>` fields (statics in a fixed order, cut to 255 bytes, then the
+/// dynamic ones up to 256). A key seen before fails. For `ids` decoders, a
+/// key with more than 14 leading bytes in common with more than two of the
+/// last 32 keys is cut to 14 bytes first (and fails if that was seen).
 fn first_time_seen(ctx: &Ctx<'_>, corr: &mut Correlation) -> bool {
+    const FLSIZE: usize = 256;
+    const MIN_SIZE_FOR_STR: usize = 14;
+    const LIST_SIZE: usize = 32;
     let ev = ctx.ev;
     let Some(d) = ctx.decoders.info(ev) else { return false };
     let Some(fts) = &d.fts else { return false };
@@ -246,46 +270,89 @@ fn first_time_seen(ctx: &Ctx<'_>, corr: &mut Correlation) -> bool {
     part(has(FtsStatic::Data), st(StaticField::Data));
     part(has(FtsStatic::SystemName), st(StaticField::SystemName));
     part(has(FtsStatic::Location), Some(&ev.location[..]));
+    key.truncate(FLSIZE - 1);
     for name in &fts.dynamic {
         if let Some(v) = ev.field_by_name(name) {
             key.push(b' ');
             key.extend_from_slice(v);
         }
     }
-    key.truncate(256);
-    corr.fts_seen.insert(key)
+    key.truncate(FLSIZE);
+    if corr.fts_seen.contains(&key) {
+        return false;
+    }
+    let mut listed = false;
+    if d.dtype == crate::decode::DecoderType::Ids {
+        let common = |a: &[u8], b: &[u8]| a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let similar = corr.fts_list.iter().rev().filter(|k| common(k, &key) > MIN_SIZE_FOR_STR).count();
+        if similar > 2 {
+            key.truncate(MIN_SIZE_FOR_STR);
+        }
+        if corr.fts_list.len() >= LIST_SIZE {
+            corr.fts_list.pop_front();
+        }
+        corr.fts_list.push_back(key.clone());
+        listed = true;
+    }
+    if !corr.fts_seen.insert(key) {
+        if listed {
+            corr.fts_list.pop_back();
+        }
+        return false;
+    }
+    true
 }
 
+/// The built-in predicates of upstream's compiled_rules/generic_samples.c.
 fn compiled_rule(c: CompiledRule, ev: &Event) -> bool {
     let st = |f: StaticField| ev.get_static(f);
     match c {
+        // Passes unless both users are present and differ.
         CompiledRule::SrcuserDstuser => match (st(StaticField::Srcuser), st(StaticField::Dstuser)) {
             (Some(a), Some(b)) => a == b,
             _ => true,
         },
         CompiledRule::CheckIdSize => st(StaticField::Id).is_some_and(|v| v.len() >= 10),
-        CompiledRule::MswinTargetCaller => {
-            let log = ev.log();
-            let grab = |tag: &[u8]| -> Option<Vec<u8>> {
-                let i = log.windows(tag.len()).position(|w| w == tag)? + tag.len();
-                let rest = &log[i..];
-                let rest = &rest[rest.iter().position(|&b| b != b' ').unwrap_or(rest.len())..];
-                let end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
-                Some(rest[..end].to_vec())
-            };
-            match (grab(b"Target Account Name:"), grab(b"Caller User Name:")) {
-                (Some(a), Some(b)) => a != b,
-                _ => false,
-            }
-        }
+        CompiledRule::MswinTargetCaller => mswin_users_differ(ev.log()),
         CompiledRule::SimpleHttpRequest => match st(StaticField::Url) {
             Some(u) => u == b"/" || !u.contains(&b'?'),
             None => false,
         },
         CompiledRule::ValidCrawler => {
-            const PREFIXES: &[&[u8]] = &[b"66.249.", b"65.55.", b"207.46.", b"72.14.", b"74.6.", b"67.195.", b"202.160."];
+            const PREFIXES: &[&[u8]] =
+                &[b"66.249.", b"72.14.", b"209.85.", b"65.55.", b"207.46.", b"74.6.", b"72.30.", b"67.195."];
             let log = ev.log();
             PREFIXES.iter().any(|p| log.starts_with(p))
         }
     }
+}
+
+/// `comp_mswin_targetuser_calleruser_diff`: after the first `:` following
+/// "Target Account Name" and the first `:` following "Caller User Name", the
+/// two texts are compared byte by byte up to a tab or a double space in the
+/// target text (or its end); any difference passes. Either label or colon
+/// missing fails.
+fn mswin_users_differ(log: &[u8]) -> bool {
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    // C strings: nothing after a NUL byte is seen.
+    let log = &log[..log.iter().position(|&b| b == 0).unwrap_or(log.len())];
+    let (Some(t), Some(c)) = (find(log, b"Target Account Name"), find(log, b"Caller User Name")) else {
+        return false;
+    };
+    let colon = |from: usize| log[from..].iter().position(|&b| b == b':').map(|p| from + p + 1);
+    let (Some(mut t), Some(mut c)) = (colon(t), colon(c)) else {
+        return false;
+    };
+    let at = |i: usize| log.get(i).copied().unwrap_or(0);
+    while at(t) != 0 {
+        if at(t) != at(c) {
+            return true;
+        }
+        if at(t) == b'\t' || (at(t) == b' ' && at(t + 1) == b' ') {
+            break;
+        }
+        t += 1;
+        c += 1;
+    }
+    false
 }

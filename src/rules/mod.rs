@@ -36,30 +36,36 @@ impl Cond {
     }
 }
 
-/// One entry of a `<srcip>`/`<dstip>` list.
-#[derive(Debug, Clone, Copy)]
-pub struct IpNet {
-    pub addr: IpAddr,
-    pub prefix: u8,
+/// One entry of a `<srcip>`/`<dstip>` list (upstream `os_ip`, built by
+/// `OS_IsValidIP`): the address already masked, and the mask. A dotted IPv4
+/// mask is used bit for bit, so it need not be contiguous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IpNet {
+    V4 { addr: u32, mask: u32 },
+    V6 { addr: u128, mask: u128 },
+    /// `any`: upstream stores only an all-zero IPv6 entry (its IPv4 part is
+    /// left NULL, so an IPv4 event reaching it crashes analysisd); it matches
+    /// every IPv6 address here and no IPv4 one.
+    Any,
 }
 
 impl IpNet {
+    /// Does the network contain `ip`? An address of the other family never
+    /// matches (upstream dereferences the entry's missing half: a crash).
     pub fn contains(&self, ip: &IpAddr) -> bool {
-        match (self.addr, ip) {
-            (IpAddr::V4(a), IpAddr::V4(b)) => {
-                let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix.min(32)) };
-                (u32::from(a) & mask) == (u32::from(*b) & mask)
-            }
-            (IpAddr::V6(a), IpAddr::V6(b)) => {
-                let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - self.prefix.min(128)) };
-                (u128::from(a) & mask) == (u128::from(*b) & mask)
-            }
+        match (self, ip) {
+            (IpNet::V4 { addr, mask }, IpAddr::V4(b)) => u32::from(*b) & mask == *addr,
+            (IpNet::V6 { addr, mask }, IpAddr::V6(b)) => u128::from(*b) & mask == *addr,
+            (IpNet::Any, IpAddr::V6(_)) => true,
             _ => false,
         }
     }
 }
 
-/// `<srcip>`/`<dstip>`: a plain OR of networks (a leading `!` on an entry has no effect upstream).
+/// `<srcip>`/`<dstip>`: every occurrence adds its address to one list, tried
+/// in order as a plain OR (upstream `OS_IPFoundList`). A leading `!` on an
+/// entry is skipped when the address is parsed and so has no effect; the
+/// `negate` of the last occurrence inverts the whole list.
 #[derive(Debug, Clone, Default)]
 pub struct IpList {
     pub nets: Vec<IpNet>,
@@ -67,6 +73,8 @@ pub struct IpList {
 }
 
 impl IpList {
+    /// The event value must be an address `inet_pton` accepts (IPv4 first,
+    /// then IPv6); anything else fails whatever `negate` says.
     pub fn test(&self, value: Option<&[u8]>) -> bool {
         let Some(v) = value else { return false };
         let Some(ip) = std::str::from_utf8(v).ok().and_then(|s| s.parse::<IpAddr>().ok()) else {
@@ -107,12 +115,40 @@ pub struct ListCond {
     pub list: usize,
 }
 
-/// `<time>`: inclusive `HH:MM` range, possibly negated.
-#[derive(Debug, Clone, Copy)]
+/// `<time>`: upstream's normalised string (`OS_IsValidTime`): a flag byte
+/// (`.` or `!`) followed by the start and end times, normally `HH:MM` each.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimeRange {
-    pub start: [u8; 5],
-    pub end: [u8; 5],
-    pub negate: bool,
+    pub spec: Vec<u8>,
+}
+
+impl TimeRange {
+    /// `OS_IsonTime`: `hhmm` (the first five bytes of the reception time
+    /// `HH:MM:SS`) is compared with `strncmp(…, 5)` against the bytes at
+    /// offsets 1 and 6 of the spec, inclusive at both ends; `!` inverts.
+    pub fn is_on(&self, hhmm: &[u8]) -> bool {
+        fn strncmp5(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+            for i in 0..5 {
+                let x = a.get(i).copied().unwrap_or(0);
+                let y = b.get(i).copied().unwrap_or(0);
+                if x != y {
+                    return x.cmp(&y);
+                }
+                if x == 0 {
+                    break;
+                }
+            }
+            std::cmp::Ordering::Equal
+        }
+        let on = self.spec.first() != Some(&b'!');
+        let start = self.spec.get(1..).unwrap_or_default();
+        let end = self.spec.get(6..).unwrap_or_default();
+        if strncmp5(hhmm, start).is_ge() && strncmp5(hhmm, end).is_le() {
+            on
+        } else {
+            !on
+        }
+    }
 }
 
 /// Fields compared by `same_*`/`different_*`.
@@ -127,8 +163,10 @@ pub enum SameField {
 /// Which correlation search a rule uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Search {
-    /// `if_matched_sid`: the target rule's list (index of the target rule).
-    Sid(usize),
+    /// `if_matched_sid`: the target rule's list (index of the target rule);
+    /// `None` when no rule with that id was loaded before the correlation
+    /// rule (upstream logs "No sid search." and the search always fails).
+    Sid(Option<usize>),
     /// `if_matched_group`: the rule's own group list.
     Group,
     /// `if_matched_regex`: the global event list.
@@ -152,6 +190,22 @@ pub struct MitreRefs {
     pub ids: Vec<String>,
     /// New form: (tactic id, technique id) pairs.
     pub pairs: Vec<(String, String)>,
+}
+
+/// The field list of `<ignore>`/`<check_if_ignored>`: static flags are OR-ed
+/// over all occurrences, the dynamic names come from the last one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FtsKeys {
+    /// Static keys as upstream's `FTS_*` bits: 1 dstuser (`user`), 2 srcip,
+    /// 4 dstip, 8 id, 16 location, 32 data, 64 name (decoder name).
+    pub statics: u8,
+    pub dynamic: Vec<Vec<u8>>,
+}
+
+impl FtsKeys {
+    pub fn is_set(&self) -> bool {
+        self.statics != 0 || !self.dynamic.is_empty()
+    }
 }
 
 /// One compiled rule.
@@ -205,7 +259,8 @@ pub struct Rule {
     pub if_sid: Option<String>,
     pub if_group: Option<Vec<u8>>,
     pub if_level: Option<String>,
-    pub if_matched_sid: Option<u32>,
+    /// `if_matched_sid` (C `atoi` of the text; `None` when absent or 0).
+    pub if_matched_sid: Option<i32>,
     pub if_matched_group: Option<OsMatch>,
     pub if_matched_group_text: Option<Vec<u8>>,
     pub if_matched_regex: Option<OsRegex>,
@@ -216,8 +271,18 @@ pub struct Rule {
     pub same_id: bool,
     pub same_srcip: bool,
     pub global_frequency: bool,
-    /// Set when wiring correlation.
+    /// Upstream `context`: set by any `if_matched_*` or `check_diff` (cleared
+    /// again at wiring for a `check_diff` rule without sid/group search). The
+    /// correlation search runs only while it is set, so an overwrite without
+    /// `if_matched_*` switches the kept search off.
+    pub context: bool,
+    /// Set when wiring correlation (upstream `event_search`; the alert's
+    /// `rule.frequency` is shown iff it is set).
     pub search: Option<Search>,
+    /// `<ignore>` fields (the FTS-based suppression list, not the attribute).
+    pub fts_ignore: FtsKeys,
+    /// `<check_if_ignored>` fields.
+    pub fts_check_ignored: FtsKeys,
 
     pub description: Vec<u8>,
     pub groups: Vec<u8>,
@@ -251,6 +316,9 @@ pub struct RuleTree {
     pub feeds_groups: Vec<Vec<usize>>,
     /// For each rule: its nodes (a rule can sit under several parents).
     pub nodes_of: Vec<Vec<usize>>,
+    /// Highest internal frequency (attribute − 2) of any rule read: the age
+    /// (in seconds!) beyond which upstream's event list evicts extra entries.
+    pub max_freq: u32,
 }
 
 impl RuleTree {
