@@ -195,7 +195,7 @@ impl Correlation {
             Search::Event => self.events.len(),
         };
         let record = |previous: &mut Vec<Vec<u8>>, count: u32, log: &[u8]| {
-            if count as usize <= MAX_PREVIOUS - 1 && previous.len() <= count as usize {
+            if (count as usize) < MAX_PREVIOUS && previous.len() <= count as usize {
                 previous.push(log.to_vec());
             }
         };

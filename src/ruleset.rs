@@ -64,6 +64,7 @@ impl Ruleset {
         let mut fields = FieldNames::default();
         let mut rl = RuleLoader::new(&decoders, &lists, &mut fields, files.alerts.email_alert_level as u32);
         rl.adapt_rule_60000 = files.adapt_rule_60000;
+        rl.log_alert_level = files.alerts.log_alert_level as u32;
         for f in &files.rules {
             match f.read().map_err(|e| LoadError::Io { file: f.name.clone(), error: e.to_string() })? {
                 Some(bytes) => rl.load_file(&f.name, &bytes)?,

@@ -304,8 +304,10 @@ pub fn substitute_description(desc: &[u8], ev: &Event) -> Vec<u8> {
 
 /// Description `$(field)` substitution; with `geoip` (a GeoIP build),
 /// `$(srcgeoip)`/`$(dstgeoip)` name the event's geoip values instead of dynamic fields.
-pub fn substitute_description_with(desc: &[u8], ev: &Event, geoip: bool) -> Vec<u8> {
-    let desc = &desc[..desc.len().min(1024)];
+pub fn substitute_description_with(full: &[u8], ev: &Event, geoip: bool) -> Vec<u8> {
+    // Only the first 1024 bytes are scanned; a result that would reach 1024 bytes
+    // falls back to the whole, unsubstituted description.
+    let desc = &full[..full.len().min(1024)];
     let mut out = Vec::with_capacity(desc.len());
     let mut i = 0;
     while i < desc.len() {
@@ -331,7 +333,7 @@ pub fn substitute_description_with(desc: &[u8], ev: &Event, geoip: bool) -> Vec<
         i += 1;
     }
     if out.len() >= 1024 {
-        return desc.to_vec();
+        return full.to_vec();
     }
     out
 }

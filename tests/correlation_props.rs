@@ -207,7 +207,7 @@ proptest! {
         } else {
             // Agent a's j-th event is event 2j − 1 + a; it fires on its own F-th, 2F-th, …
             (1..=count).filter(|k| {
-                let j = (k + 1) / 2;
+                let j = k.div_ceil(2);
                 j % f as usize == 0
             }).collect()
         };

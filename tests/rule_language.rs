@@ -119,7 +119,7 @@ fn ids(s: &mut Session, location: &str, events: &[(&str, i64)]) -> Vec<Option<u3
         .collect()
 }
 
-fn rule<'a>(rs: &'a Ruleset, id: u32) -> &'a logtest::rules::Rule {
+fn rule(rs: &Ruleset, id: u32) -> &logtest::rules::Rule {
     rs.rules.rule(id).unwrap_or_else(|| panic!("rule {id} not loaded"))
 }
 
@@ -840,4 +840,54 @@ fn eviction_beyond_memory_size() {
     // Fires on e11; e10 is consumed; e12.. refill until e20 is stored, which
     // evicts everything before it (all older than 10 s): the next fire is e31.
     assert_eq!(fired, vec![11, 31]);
+}
+
+#[test]
+fn if_matched_regex_searches_the_event_list() {
+    let rules = r#"<group name="g,">
+  <rule id="110" level="4"><if_sid>100</if_sid><match>login failed</match><description>failure</description></rule>
+  <rule id="111" level="9" frequency="3" timeframe="100"><if_sid>100</if_sid><match>login ok</match><if_matched_regex>failed for \w+</if_matched_regex><description>success after failures</description></rule>
+</group>"#;
+    let rs = load("imregex", rules);
+    let mut s = session(&rs);
+    let fail = |u: &str| format!(r#"{{"m":"login failed for {u}"}}"#);
+    let mut got = Vec::new();
+    for (loc, log, t) in [("loc", fail("a"), T0), ("loc", r#"{"m":"noise"}"#.to_string(), T0 + 1), ("loc", fail("b"), T0 + 2), ("loc", r#"{"m":"login ok"}"#.to_string(), T0 + 3)] {
+        let p = send(&mut s, loc, &log, t);
+        got.push((rule_id(&s, &p), p.previous.len()));
+    }
+    // F − 2 = 1 entry in previous_output for an event search.
+    assert_eq!(got, vec![(Some(110), 0), (Some(100), 0), (Some(110), 0), (Some(111), 1)]);
+    // An in-window event of another agent stops the search (upstream spins on it until it expires).
+    let mut s = session(&rs);
+    let got = [("loc", fail("a")), ("loc", fail("b")), ("[002] (a2) any->x", fail("c")), ("loc", r#"{"m":"login ok"}"#.to_string())]
+        .iter()
+        .enumerate()
+        .map(|(i, (loc, log))| {
+            let p = send(&mut s, loc, log, T0 + i as i64);
+            rule_id(&s, &p)
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(got, vec![Some(110), Some(110), Some(110), Some(100)]);
+}
+
+#[test]
+fn if_matched_group_lists() {
+    let rs = load(
+        "imgroup",
+        r#"<group name="g,">
+  <rule id="110" level="4"><if_sid>100</if_sid><match>fail</match><group>authentication_failed,</group><description>failure</description></rule>
+  <rule id="111" level="9" frequency="3" timeframe="100"><if_matched_group>authentication_failed</if_matched_group><description>three failures</description></rule>
+</group>"#,
+    );
+    // Placed by the group (if_group := if_matched_group), fed by 110.
+    assert_eq!(rule(&rs, 111).if_group.as_deref(), Some(&b"authentication_failed"[..]));
+    assert_eq!(rs.rules.feeds_groups[rs.rules.by_id[&110]], vec![rs.rules.by_id[&111]]);
+    let mut s = session(&rs);
+    let mut got = Vec::new();
+    for i in 0..6 {
+        let p = send(&mut s, "loc", r#"{"m":"fail"}"#, T0 + i);
+        got.push((rule_id(&s, &p), p.previous.len()));
+    }
+    assert_eq!(got, vec![(Some(110), 0), (Some(110), 0), (Some(111), 2), (Some(110), 0), (Some(110), 0), (Some(111), 2)]);
 }

@@ -1104,11 +1104,12 @@ impl<'a> RuleLoader<'a> {
             self.tree.nodes_of.pop();
             return;
         }
-        if self.tree.by_id.contains_key(&id) {
+        match self.tree.by_id.entry(id) {
             // `overwrite="yes"` on a root template adds a second root (`OS_AddRule`).
-            self.root_duplicates.push(ri);
-        } else {
-            self.tree.by_id.insert(id, ri);
+            std::collections::hash_map::Entry::Occupied(_) => self.root_duplicates.push(ri),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(ri);
+            }
         }
         self.wire(ri);
     }

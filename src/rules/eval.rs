@@ -48,13 +48,15 @@ pub struct Ctx<'a> {
 /// Evaluates the tree; mutates the correlation state as Wazuh does.
 pub fn evaluate(ctx: &mut Ctx<'_>, corr: &mut Correlation) -> Outcome {
     let mut out = Outcome::default();
+    // The event list's eviction age comes from the ruleset (upstream keeps it
+    // in the list itself, set while the rules are read).
+    corr.max_freq = ctx.tree.max_freq;
     // A forwarded alert (OSSECAlert_Decoder, type "ossec alert") is not matched:
     // it reports the rule it carries, if any, without counting a firedtime.
     if ctx.ev.decoder_type == crate::decode::DecoderType::OssecAlert {
         out.rule = ctx.ev.forwarded_rule.and_then(|id| ctx.tree.by_id.get(&id).copied());
         return out;
     }
-    corr.max_freq = ctx.tree.max_freq;
     for &root in &ctx.tree.roots {
         let r = &ctx.tree.rules[ctx.tree.nodes[root].rule];
         if r.category != ctx.ev.decoder_type {
@@ -84,11 +86,13 @@ fn check_node(ctx: &mut Ctx<'_>, corr: &mut Correlation, node: usize, out: &mut 
     }
     // The search runs while the rule is a context rule without check_diff
     // (an overwrite without if_matched_* keeps the search but clears context).
-    if rule.context && !rule.check_diff && rule.search.is_some() {
-        if !corr.search(rule, ri, ctx.ev, &mut out.matched, ctx.now, &mut out.previous) {
-            out.previous.clear();
-            return None;
-        }
+    if rule.context
+        && !rule.check_diff
+        && rule.search.is_some()
+        && !corr.search(rule, ri, ctx.ev, &mut out.matched, ctx.now, &mut out.previous)
+    {
+        out.previous.clear();
+        return None;
     }
     if let Some(d) = ctx.debug.as_deref_mut() {
         d.push(format!("*Rule {} matched", rule.id));

@@ -6,7 +6,8 @@
 //! read the event's whole `log`. They only set static fields (never dynamic
 //! ones), and stop silently where their input does not fit, keeping whatever
 //! they had set until then. SonicWall and OSSECAlert also change the event's
-//! decoder type, which selects the rule roots.
+//! decoder type, which selects the rule roots; OSSECAlert can also rewrite
+//! the event's location, hostname and log (see [`ossec_alert`]).
 //!
 //! Upstream writes that type into the *decoder* (`lf->decoder_info->type`), so
 //! it persists for later events decoded with the same decoder info. We set it
@@ -54,6 +55,48 @@ pub(crate) mod test_util {
     /// `[(name, value)]` from string pairs.
     pub fn pairs(p: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
         p.iter().map(|&(k, v)| (k, v.to_string())).collect()
+    }
+}
+
+/// No input makes a plugin panic: every prefix of realistic lines, and those
+/// prefixes with each byte replaced by the separators the plugins look for.
+#[cfg(test)]
+mod robustness_tests {
+    use super::test_util::event;
+    use std::collections::HashMap;
+
+    #[test]
+    fn truncated_and_mangled_lines() {
+        let lines: &[&str] = &[
+            "rule 2/(match) pass in on xl0: 140.211.166.3.6667 > 192.168.2.10.16290: P 7408:7677(269) ack",
+            "20070717,73614,1=5,11=1.2.3.4,60=http://news.bbc.co.uk/,10=userX,3=1,2=27",
+            "pri=6 c=1024 m=97 src=10.0.0.5:51000:LAN dst=93.184.216.34:80:WAN proto=tcp/http result=403 dstname=e.com arg=/i",
+            "ossec: Alert Level: 3; Rule: 5715 - d; Location: (web1) 10.0.0.2->/x; srcip: 1.1.1.1; user: root;  log",
+        ];
+        let rules: HashMap<u32, usize> = [(5715, 0)].into_iter().collect();
+        let mut caps = Vec::new();
+        for line in lines {
+            let b = line.as_bytes();
+            for n in 0..=b.len() {
+                let mut variants = vec![b[..n].to_vec()];
+                for sep in [b' ', b':', b';', b',', b')', b'>', b'.', b'/', b'=', 0x01] {
+                    for k in 0..n {
+                        let mut v = b[..n].to_vec();
+                        v[k] = sep;
+                        variants.push(v);
+                    }
+                }
+                for v in variants {
+                    let text = String::from_utf8_lossy(&v).into_owned();
+                    let mut ev = event(&text);
+                    super::pf::decode(&mut ev);
+                    super::symantec_ws::decode(&mut ev);
+                    super::sonicwall::decode(&mut ev, &mut caps);
+                    super::ossec_alert::decode(&mut ev, Some(&rules));
+                    super::ossec_alert::decode(&mut ev, None);
+                }
+            }
+        }
     }
 }
 
