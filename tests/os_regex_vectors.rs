@@ -26,9 +26,7 @@ fn upstream_os_regex_vectors() {
     let data = match std::fs::read_to_string(VECTORS) {
         Ok(data) => data,
         Err(e) => {
-            eprintln!(
-                "SKIP: ../shared not found ({VECTORS}: {e}); the OS_Regex vectors were NOT checked"
-            );
+            logtest::testing::loud_skip(&format!("../shared not found ({VECTORS}: {e}); the OS_Regex vectors were NOT checked"));
             return;
         }
     };

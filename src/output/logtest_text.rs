@@ -963,7 +963,7 @@ mod tests {
     #[test]
     fn real_cli_outputs() {
         let Some(shared) = shared_dir() else {
-            eprintln!("SKIPPED real_cli_outputs: ../shared/expected/cli not found");
+            crate::testing::loud_skip("real_cli_outputs: ../shared/expected/cli not found");
             return;
         };
         let cli = shared.join("expected/cli");

@@ -17,7 +17,7 @@ pub fn shared() -> Option<PathBuf> {
     if p.is_dir() {
         Some(p)
     } else {
-        eprintln!("SKIP: ../shared not found beside the checkout: conformance test skipped");
+        logtest::testing::loud_skip("../shared not found beside the checkout: conformance test not run");
         None
     }
 }
