@@ -50,8 +50,11 @@ pub struct Correlation {
     /// many seconds old an entry must be to be evicted beyond the first 10.
     pub max_freq: u32,
     /// Decoder `<accumulate>` store: key → (last update, fields).
-    accumulator: HashMap<Vec<u8>, (i64, [Option<Vec<u8>>; ACCUMULATED.len()])>,
+    accumulator: HashMap<Vec<u8>, Accumulated>,
 }
+
+/// One accumulator entry: last update and the carried fields.
+type Accumulated = (i64, [Option<Vec<u8>>; ACCUMULATED.len()]);
 
 /// The static fields the accumulator carries between events.
 const ACCUMULATED: [StaticField; 7] = [

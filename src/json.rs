@@ -801,7 +801,8 @@ pub fn flatten(root: Json, null_discard: bool, csv_arrays: bool, emit: &mut dyn 
     // The tree is consumed, so string values move into the fields without a copy, and one
     // key buffer is reused: each level remembers the length of its prefix.
     let mut key: Vec<u8> = Vec::with_capacity(64);
-    let mut stack: Vec<(std::vec::IntoIter<(Vec<u8>, Json)>, usize)> = vec![(members.into_iter(), 0)];
+    type Level = (std::vec::IntoIter<(Vec<u8>, Json)>, usize);
+    let mut stack: Vec<Level> = vec![(members.into_iter(), 0)];
     while let Some((members, prefix_len)) = stack.last_mut() {
         let prefix_len = *prefix_len;
         let Some((k, v)) = members.next() else {

@@ -445,8 +445,8 @@ fn run_tests(t: TestArgs) -> ExitCode {
     let files = ini::collect_files(&t.paths, t.geoip);
     let jobs = t.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<Result<Vec<CaseResult>, String>>>> =
-        files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    type Slot = std::sync::Mutex<Option<Result<Vec<CaseResult>, String>>>;
+    let results: Vec<Slot> = files.iter().map(|_| std::sync::Mutex::new(None)).collect();
     let keep = report_json.is_some();
     std::thread::scope(|s| {
         for _ in 0..jobs.min(files.len().max(1)) {

@@ -333,7 +333,7 @@ impl DecoderLoader {
         let has_parent = parent.count > 0;
         let regex_offset = match regex_offset {
             RegexOffset::AfterParent if !has_parent => {
-                return Err(cfg_err(el.line, Some(format!("(2120): Invalid offset value: 'after_parent'"))));
+                return Err(cfg_err(el.line, Some("(2120): Invalid offset value: 'after_parent'".to_string())));
             }
             RegexOffset::AfterPrematch if !has_parent => RegexOffset::AfterParent,
             RegexOffset::AfterPrematch if prematch.count == 0 => return Err(cfg_err(el.line, None)),
