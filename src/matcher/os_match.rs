@@ -270,7 +270,8 @@ fn internal_match(pattern: &[u8], subject: &[u8], len: usize) -> bool {
 }
 
 /// Is `needle` (lower-case) a substring of `hay`, ASCII case-insensitively?
-fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+/// ASCII-case-insensitive substring test; `needle` must be lower-case.
+pub(crate) fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
     if needle.is_empty() {
         return true;
     }

@@ -265,6 +265,11 @@ struct Alternative {
     end: bool,
     /// Number of groups (half the number of marks).
     groups: usize,
+    /// A run of literal cells every match must consume as consecutive subject
+    /// bytes (see [`required_literal`]), used to skip the scan when the subject
+    /// does not contain it. `None` when there is no safe run or the
+    /// alternative is anchored at the start (those fail fast anyway).
+    required: Option<Box<[u8]>>,
 }
 
 impl Alternative {
@@ -282,13 +287,64 @@ impl Alternative {
         if end {
             cells.pop();
         }
+        let required = if begin { None } else { required_literal(&cells) };
         Alternative {
             cells: cells.into_boxed_slice(),
             begin,
             end,
             groups: marks as usize / 2,
+            required,
         }
     }
+
+    /// False when the subject cannot match because it lacks the required literal.
+    #[inline]
+    fn may_match(&self, subject: &[u8]) -> bool {
+        match &self.required {
+            Some(lit) => super::os_match::contains_ignore_case(until_nul(subject), lit),
+            None => true,
+        }
+    }
+}
+
+/// The longest run of literal cells that any match consumes byte for byte.
+///
+/// Every way the scan passes a literal cell compares it with the current
+/// subject byte (a plain literal step, or the look-ahead out of a quantified
+/// run), and the next cell is compared with the next byte, so a run of
+/// adjacent literal cells always matches adjacent bytes. Two exceptions are
+/// left out: a `+`/`*` right after an escape is a quantifier, not a literal,
+/// and the alternative's *last* cell, which the early accept of a class step
+/// (`P[p+3]` is the end) can skip without consuming.
+fn required_literal(cells: &[Cell]) -> Option<Box<[u8]>> {
+    let usable = |i: usize| -> Option<u8> {
+        let Cell::Lit(b) = cells[i] else { return None };
+        let quantifier = i > 0 && matches!(cells[i - 1], Cell::EscArg(_)) && cells[i].is_quantifier();
+        if quantifier || i + 1 == cells.len() {
+            None
+        } else {
+            Some(b)
+        }
+    };
+    let mut best: &[Cell] = &[];
+    let mut i = 0;
+    while i < cells.len() {
+        if usable(i).is_none() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < cells.len() && usable(i).is_some() {
+            i += 1;
+        }
+        if i - start > best.len() {
+            best = &cells[start..i];
+        }
+    }
+    if best.is_empty() {
+        return None;
+    }
+    Some(best.iter().map(|c| c.byte()).collect())
 }
 
 /// A compiled OS_Regex pattern. Immutable; cheap to share between threads.
@@ -428,6 +484,7 @@ impl OsRegex {
     fn run_plain(&self, subject: &[u8]) -> Option<isize> {
         self.alternatives
             .iter()
+            .filter(|alt| alt.may_match(subject))
             .find_map(|alt| run(alt, subject, &mut NoMarks))
     }
 
@@ -435,7 +492,7 @@ impl OsRegex {
     /// the marks of the first one that matches into groups. Returns the end
     /// pointer and the number of groups left in `buf[..n]`.
     fn run_capturing(&self, subject: &[u8], buf: &mut [(usize, usize)]) -> Option<(isize, usize)> {
-        for alt in self.alternatives.iter() {
+        for alt in self.alternatives.iter().filter(|alt| alt.may_match(subject)) {
             let marks = buf.get_mut(..alt.groups)?;
             marks.fill((UNSET, UNSET));
             if let Some(end) = run(alt, subject, &mut CaptureMarks(marks)) {
@@ -1067,6 +1124,52 @@ mod tests {
         assert!(caps.is_empty());
         assert_eq!(re.exec(b"a=b", &mut caps), Some(2));
         assert_eq!(caps, vec![(0, 1), (2, 3)]);
+    }
+
+    #[test]
+    fn prefilter_never_changes_results() {
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as u32
+        };
+        let alphabet: &[u8] = b"abAB1 :+*.()|$";
+        let escapes: &[u8] = b"dwsSW.p";
+        let (mut caps_a, mut caps_b) = (Vec::new(), Vec::new());
+        let mut filtered = 0;
+        for _ in 0..200_000 {
+            let mut pattern = Vec::new();
+            for _ in 0..(next() % 10) {
+                if next() % 4 == 0 {
+                    pattern.push(b'\\');
+                    pattern.push(escapes[(next() as usize) % escapes.len()]);
+                    if next() % 2 == 0 {
+                        pattern.push(if next() % 2 == 0 { b'+' } else { b'*' });
+                    }
+                } else {
+                    pattern.push(alphabet[(next() as usize) % alphabet.len()]);
+                }
+            }
+            let subject: Vec<u8> = (0..(next() % 14)).map(|_| alphabet[(next() as usize) % alphabet.len()]).collect();
+            for captures in [false, true] {
+                let Ok(re) = OsRegex::compile(&pattern, captures) else { continue };
+                let mut bare = re.clone();
+                let alts: Vec<Alternative> = bare.alternatives.iter().cloned().map(|mut a| {
+                    filtered += a.required.is_some() as usize;
+                    a.required = None;
+                    a
+                }).collect();
+                bare.alternatives = alts.into_boxed_slice();
+                assert_eq!(
+                    (re.exec(&subject, &mut caps_a), &caps_a),
+                    (bare.exec(&subject, &mut caps_b), &caps_b),
+                    "pattern {:?} subject {:?}",
+                    String::from_utf8_lossy(&pattern),
+                    String::from_utf8_lossy(&subject)
+                );
+            }
+        }
+        assert!(filtered > 10_000);
     }
 
     #[test]
