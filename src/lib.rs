@@ -18,6 +18,7 @@ pub mod geoip;
 pub mod json;
 pub mod load;
 pub mod lists;
+pub mod logtest;
 pub mod matcher;
 pub mod mitre;
 pub mod output;

@@ -14,7 +14,8 @@ use logtest::load::config::RulesetFiles;
 use logtest::mitre::MitreDb;
 use logtest::output::alert::{self, AlertContext};
 use logtest::output::logtest_text;
-use logtest::session::{Clock, Processed, Session, SessionOptions, Timestamp};
+use logtest::logtest::{new_token, LogtestSession};
+use logtest::session::{Clock, SessionOptions, Timestamp};
 use logtest::testing::ini;
 use logtest::Ruleset;
 
@@ -182,30 +183,6 @@ fn session_options(args: &RulesetArgs) -> Result<SessionOptions, String> {
     Ok(o)
 }
 
-/// An 8-hex-digit session token.
-fn new_token() -> String {
-    let t = Timestamp::now();
-    let mut x = (t.nanos as u64) ^ ((t.secs as u64) << 20) ^ ((std::process::id() as u64) << 40);
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51afd7ed558ccd);
-    x ^= x >> 33;
-    format!("{:08x}", x as u32)
-}
-
-/// The session-start messages of a new logtest session.
-fn session_messages(rs: &Ruleset, token: &str) -> Vec<String> {
-    let mut m: Vec<String> = rs.session_messages().collect();
-    m.push(format!("INFO: (7202): Session initialized with token '{token}'"));
-    m
-}
-
-/// Builds the logtest response `data` object for a processed event.
-fn response(rs: &Ruleset, p: &Processed, token: &str, mut messages: Vec<String>, manager: &[u8], debug: bool) -> Json {
-    let out = alert::alert_json(rs, p, &AlertContext { manager_name: manager, logtest: true, id_suffix: 0 });
-    messages.extend(p.messages.iter().cloned());
-    alert::logtest_response(out, token, &messages, if debug { p.rules_debug.as_deref() } else { None }, p.alert)
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
@@ -262,9 +239,7 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
     }
     let manager = opts.manager_name.clone();
     let geoip = opts.geoip.clone();
-    let mut session = Session::new(Arc::clone(&rs), opts);
-    let token = new_token();
-    let mut pending_messages = Some(session_messages(&rs, &token));
+    let mut session = LogtestSession::new(Arc::clone(&rs), opts, new_token());
     if text && !args.quiet {
         let _ = write!(err, "Starting wazuh-logtest {WAZUH_VERSION}\nType one log per line\n");
     }
@@ -291,40 +266,10 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
         if line.is_empty() {
             continue;
         }
-        let processed = match session.process(args.location.as_bytes(), &line, Timestamp::now(), args.verbose) {
-            Ok(p) => p,
-            Err(e) => {
-                // As the daemon answers: the error messages and codemsg -1, no output.
-                let mut messages = pending_messages.take().unwrap_or_default();
-                messages.push(format!("ERROR: {e}"));
-                messages.push("ERROR: (7312): Failed to process the event".to_string());
-                let data = Json::Object(vec![
-                    (b"messages".to_vec(), Json::Array(messages.iter().map(|m| Json::String(m.as_bytes().to_vec())).collect())),
-                    (b"token".to_vec(), Json::String(token.as_bytes().to_vec())),
-                    (b"codemsg".to_vec(), Json::Number(-1.0)),
-                ]);
-                match args.format {
-                    Format::Text => {
-                        let mut buf = Vec::new();
-                        logtest_text::render_event_in_session(&prev_token, &data, &mut buf);
-                        let _ = err.write_all(&buf);
-                    }
-                    Format::LogtestJson => {
-                        let _ = out.write_all(&data.to_unformatted());
-                        let _ = out.write_all(b"\n");
-                    }
-                    Format::Json => {
-                        let _ = writeln!(err, "logtest: error: {e}");
-                    }
-                }
-                continue;
-            }
-        };
-        let messages = pending_messages.take().unwrap_or_default();
+        let reply = session.process(args.location.as_bytes(), &line, Timestamp::now(), args.verbose);
         match args.format {
-            Format::Json => {
-                if processed.alert {
-                    let mut processed = processed;
+            Format::Json => match reply.processed {
+                Some(mut processed) if processed.alert => {
                     if let Some(g) = &geoip {
                         // analysisd's alerts.log writer (OS_Log) looks up addresses that have
                         // no geoip yet (e.g. accumulated ones) before alerts.json is written.
@@ -335,28 +280,30 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
                     let _ = out.write_all(&a.to_unformatted());
                     let _ = out.write_all(b"\n");
                 }
-            }
+                Some(_) => {}
+                None => {
+                    let _ = writeln!(err, "logtest: error: {}", String::from_utf8_lossy(&reply.data.to_unformatted()));
+                }
+            },
             Format::LogtestJson => {
-                let data = response(&rs, &processed, &token, messages, &manager, args.verbose);
-                let _ = out.write_all(&data.to_unformatted());
+                let _ = out.write_all(&reply.data.to_unformatted());
                 let _ = out.write_all(b"\n");
             }
             Format::Text => {
-                let data = response(&rs, &processed, &token, messages, &manager, args.verbose);
                 if args.debug {
-                    let _ = writeln!(err, "{}", String::from_utf8_lossy(&data.to_unformatted()));
+                    let _ = writeln!(err, "{}", String::from_utf8_lossy(&reply.data.to_unformatted()));
                 }
                 let mut buf = Vec::new();
-                let shown = logtest_text::render_event_in_session(&prev_token, &data, &mut buf);
+                let shown = logtest_text::render_event_in_session(&prev_token, &reply.data, &mut buf);
                 if let logtest_text::EventOutcome::Shown { token } = shown {
                     prev_token = token;
-                    let got = logtest_text::unit_triple(&data);
+                    let got = logtest_text::unit_triple(&reply.data);
                     if let Some(exp) = &expected {
                         logtest_text::unit_test_line(exp, &got, &mut buf);
                     }
                     last = Some(got);
                 }
-                if !args.quiet {
+                if !args.quiet || buf.starts_with(b"\n** Wazuh-logtest error") {
                     let _ = err.write_all(&buf);
                 }
             }
@@ -368,44 +315,6 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
         (Some(exp), Some(got)) if exp == got => ExitCode::from(exp.iter().filter(|e| e.is_empty()).count() as u8),
         _ => ExitCode::from(1),
     }
-}
-
-/// Result of one `.ini` case.
-struct CaseResult {
-    case: ini::Case,
-    passed: bool,
-    got: [String; 3],
-    responses: Vec<Json>,
-}
-
-fn run_file(rs: &Arc<Ruleset>, opts: &SessionOptions, path: &PathBuf, keep_responses: bool) -> Result<Vec<CaseResult>, String> {
-    let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let text = String::from_utf8_lossy(&text);
-    let sections = ini::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut results = Vec::new();
-    for case in ini::cases(&sections) {
-        let mut session = Session::new(Arc::clone(rs), opts.clone());
-        let token = new_token();
-        let mut messages = Some(session_messages(rs, &token));
-        let mut responses = Vec::new();
-        let mut got = [String::new(), String::new(), String::new()];
-        for ev in &case.events {
-            match session.process(b"stdin", ev.as_bytes(), Timestamp::now(), false) {
-                Ok(p) => {
-                    let data = response(rs, &p, &token, messages.take().unwrap_or_default(), &opts.manager_name, false);
-                    let t = logtest_text::unit_triple(&data);
-                    got = t.map(|v| String::from_utf8_lossy(&v).into_owned());
-                    if keep_responses {
-                        responses.push(data);
-                    }
-                }
-                Err(_) => continue,
-            }
-        }
-        let passed = ini::case_passes(&case, &got);
-        results.push(CaseResult { case, passed, got, responses });
-    }
-    Ok(results)
 }
 
 fn run_tests(t: TestArgs) -> ExitCode {
@@ -445,7 +354,7 @@ fn run_tests(t: TestArgs) -> ExitCode {
     let files = ini::collect_files(&t.paths, t.geoip);
     let jobs = t.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    type Slot = std::sync::Mutex<Option<Result<Vec<CaseResult>, String>>>;
+    type Slot = std::sync::Mutex<Option<Result<Vec<ini::CaseResult>, String>>>;
     let results: Vec<Slot> = files.iter().map(|_| std::sync::Mutex::new(None)).collect();
     let keep = report_json.is_some();
     std::thread::scope(|s| {
@@ -453,7 +362,7 @@ fn run_tests(t: TestArgs) -> ExitCode {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(path) = files.get(i) else { break };
-                let r = run_file(&rs, &opts, path, keep);
+                let r = ini::run_file(&rs, &opts, path, keep);
                 if let Ok(mut slot) = results[i].lock() {
                     *slot = Some(r);
                 }

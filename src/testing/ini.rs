@@ -205,3 +205,51 @@ mod tests {
         assert_eq!(unit_exit_code(&e("1", "2", "x"), &e("1", "3", "x")), 1);
     }
 }
+
+/// The result of one case.
+#[derive(Debug)]
+pub struct CaseResult {
+    pub case: Case,
+    pub passed: bool,
+    /// `[rule id, level, decoder]` of the last event, as `wazuh-logtest -U` sees it.
+    pub got: [String; 3],
+    /// The reply `data` of every event (when asked for).
+    pub responses: Vec<crate::json::Json>,
+}
+
+/// Runs one case in a fresh logtest session, as runtests.py runs one `wazuh-logtest -U`.
+pub fn run_case(
+    rs: &std::sync::Arc<crate::Ruleset>,
+    opts: &crate::session::SessionOptions,
+    case: Case,
+    keep_responses: bool,
+) -> CaseResult {
+    use crate::output::logtest_text;
+    let mut session = crate::logtest::LogtestSession::new(std::sync::Arc::clone(rs), opts.clone(), crate::logtest::new_token());
+    let mut responses = Vec::new();
+    let mut got = [String::new(), String::new(), String::new()];
+    for ev in &case.events {
+        let reply = session.process(b"stdin", ev.as_bytes(), crate::session::Timestamp::now(), false);
+        // A failed event keeps the previous result, as the CLI does.
+        if reply.processed.is_some() {
+            got = logtest_text::unit_triple(&reply.data).map(|v| String::from_utf8_lossy(&v).into_owned());
+        }
+        if keep_responses {
+            responses.push(reply.data);
+        }
+    }
+    let passed = case_passes(&case, &got);
+    CaseResult { case, passed, got, responses }
+}
+
+/// Parses and runs every case of one `.ini` file.
+pub fn run_file(
+    rs: &std::sync::Arc<crate::Ruleset>,
+    opts: &crate::session::SessionOptions,
+    path: &Path,
+    keep_responses: bool,
+) -> Result<Vec<CaseResult>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let sections = parse(&String::from_utf8_lossy(&bytes)).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(cases(&sections).into_iter().map(|c| run_case(rs, opts, c, keep_responses)).collect())
+}

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use logtest::json::{self, Json};
 use logtest::load::config::RulesetFiles;
 use logtest::mitre::MitreDb;
-use logtest::output::alert::{self, AlertContext};
-use logtest::session::{Processed, Session, SessionOptions, Timestamp};
+use logtest::logtest::LogtestSession;
+use logtest::session::{SessionOptions, Timestamp};
 use logtest::Ruleset;
 
 /// `../shared` beside the checkout, or None (and a loud message) when absent.
@@ -37,28 +37,10 @@ pub fn opts() -> SessionOptions {
     SessionOptions { manager_name: b"wazuh-manager".to_vec(), ..Default::default() }
 }
 
-/// Runs `events` in one session and returns one logtest response per event.
+/// Runs `events` in one logtest session and returns one reply `data` per event.
 pub fn run_session(rs: &Arc<Ruleset>, location: &str, events: &[Vec<u8>], verbose: bool) -> Vec<Json> {
-    let mut s = Session::new(Arc::clone(rs), opts());
-    let token = "00000000";
-    let mut first = true;
-    let mut out = Vec::new();
-    for e in events {
-        let p: Processed = match s.process(location.as_bytes(), e, Timestamp::now(), verbose) {
-            Ok(p) => p,
-            Err(err) => panic!("processing failed: {err}"),
-        };
-        let mut messages: Vec<String> = Vec::new();
-        if first {
-            messages.extend(rs.session_messages());
-            messages.push(format!("INFO: (7202): Session initialized with token '{token}'"));
-            first = false;
-        }
-        messages.extend(p.messages.iter().cloned());
-        let output = alert::alert_json(rs, &p, &AlertContext { manager_name: b"wazuh-manager", logtest: true, id_suffix: 0 });
-        out.push(alert::logtest_response(output, token, &messages, if verbose { p.rules_debug.as_deref() } else { None }, p.alert));
-    }
-    out
+    let mut s = LogtestSession::new(Arc::clone(rs), opts(), "00000000".to_string());
+    events.iter().map(|e| s.process(location.as_bytes(), e, Timestamp::now(), verbose).data).collect()
 }
 
 /// Drops `output.timestamp`, `output.id`, the token and the token inside messages.
