@@ -31,12 +31,26 @@ cases=$(tail -n 1 "$tmp/ini.out")
 # 3. Replay: every CloudTrail sample event, 100 times, through one session.
 for _ in $(seq 100); do cat "$shared"/expected/cloudtrail/*.events; done > "$tmp/replay.events"
 n=$(wc -l < "$tmp/replay.events")
-t0=$(now); "$bin" --home "$home" -l Wazuh-AWS --format json < "$tmp/replay.events" > "$tmp/alerts.json" 2>/dev/null; t1=$(now)
-stock=$(elapsed "$t0" "$t1")
-t0=$(now); "$bin" -l Wazuh-AWS --format json < "$tmp/replay.events" > "$tmp/alerts2.json" 2>/dev/null; t1=$(now)
-embedded=$(elapsed "$t0" "$t1")
+# Peak memory (max RSS, KiB) comes from GNU time when it is installed.
+# usage: replay OUTFILE ARGS... ; sets $secs and $kib
+replay() {
+  local out=$1; shift
+  local t0 t1
+  t0=$(now)
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f %M -o "$tmp/rss" "$bin" "$@" -l Wazuh-AWS --format json < "$tmp/replay.events" > "$out" 2>/dev/null
+    kib=$(cat "$tmp/rss")
+  else
+    "$bin" "$@" -l Wazuh-AWS --format json < "$tmp/replay.events" > "$out" 2>/dev/null
+    kib="?"
+  fi
+  t1=$(now)
+  secs=$(elapsed "$t0" "$t1")
+}
+replay "$tmp/alerts.json" --home "$home"; stock=$secs; stock_rss=$kib
+replay "$tmp/alerts2.json"; embedded=$secs; embedded_rss=$kib
 
 printf 'stock ruleset load + 1 event : %.3f s\n' "$load"
 printf 'upstream .ini suite          : %.3f s (%s)\n' "$ini" "$cases"
-printf 'replay, stock ruleset        : %d events in %.3f s = %.0f events/s (%d alerts)\n' "$n" "$stock" "$(echo "$n / $stock" | bc -l)" "$(wc -l < "$tmp/alerts.json")"
-printf 'replay, embedded ruleset     : %d events in %.3f s = %.0f events/s (%d alerts)\n' "$n" "$embedded" "$(echo "$n / $embedded" | bc -l)" "$(wc -l < "$tmp/alerts2.json")"
+printf 'replay, stock ruleset        : %d events in %.3f s = %.0f events/s (%d alerts, max RSS %s KiB)\n' "$n" "$stock" "$(echo "$n / $stock" | bc -l)" "$(wc -l < "$tmp/alerts.json")" "$stock_rss"
+printf 'replay, embedded ruleset     : %d events in %.3f s = %.0f events/s (%d alerts, max RSS %s KiB)\n' "$n" "$embedded" "$(echo "$n / $embedded" | bc -l)" "$(wc -l < "$tmp/alerts2.json")" "$embedded_rss"

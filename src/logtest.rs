@@ -59,6 +59,12 @@ impl LogtestSession {
         &self.session
     }
 
+    /// The engine session, for callers that want the processed event without
+    /// building a reply (e.g. writing alerts.json).
+    pub fn session_mut(&mut self) -> &mut Session {
+        &mut self.session
+    }
+
     /// Processes one event as a `log_processing` request.
     pub fn process(&mut self, location: &[u8], event: &[u8], now: Timestamp, rules_debug: bool) -> Reply {
         let mut messages = self.pending.take().unwrap_or_default();

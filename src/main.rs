@@ -266,10 +266,10 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
         if line.is_empty() {
             continue;
         }
-        let reply = session.process(args.location.as_bytes(), &line, Timestamp::now(), args.verbose);
-        match args.format {
-            Format::Json => match reply.processed {
-                Some(mut processed) if processed.alert => {
+        if args.format == Format::Json {
+            // alerts.json needs no logtest reply: process with the engine session alone.
+            match session.session_mut().process(args.location.as_bytes(), &line, Timestamp::now(), false) {
+                Ok(mut processed) if processed.alert => {
                     if let Some(g) = &geoip {
                         // analysisd's alerts.log writer (OS_Log) looks up addresses that have
                         // no geoip yet (e.g. accumulated ones) before alerts.json is written.
@@ -280,11 +280,16 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
                     let _ = out.write_all(&a.to_unformatted());
                     let _ = out.write_all(b"\n");
                 }
-                Some(_) => {}
-                None => {
-                    let _ = writeln!(err, "logtest: error: {}", String::from_utf8_lossy(&reply.data.to_unformatted()));
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = writeln!(err, "logtest: error: {e}");
                 }
-            },
+            }
+            continue;
+        }
+        let reply = session.process(args.location.as_bytes(), &line, Timestamp::now(), args.verbose);
+        match args.format {
+            Format::Json => {}
             Format::LogtestJson => {
                 let _ = out.write_all(&reply.data.to_unformatted());
                 let _ = out.write_all(b"\n");
