@@ -8,6 +8,9 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use logtest::geoip::GeoIp;
 use logtest::json::Json;
 use logtest::load::config::RulesetFiles;
