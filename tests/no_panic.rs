@@ -53,9 +53,11 @@ fn mutate(r: &mut Lcg, base: &[u8]) -> Vec<u8> {
 }
 
 fn hammer(rs: Arc<Ruleset>, seeds: &[Vec<u8>], rounds: usize) {
+    // LOGTEST_FUZZ_ROUNDS raises the effort for a longer local run.
+    let rounds = std::env::var("LOGTEST_FUZZ_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(rounds);
     let locations: [&[u8]; 6] = [b"stdin", b"Wazuh-AWS", b"[001] (agent1) 10.0.0.2->/var/log/secure", b"(script) u@h->x", b"[", b"a|:b||"];
     let mut session = Session::new(Arc::clone(&rs), common::opts());
-    let mut r = Lcg(0x5eed);
+    let mut r = Lcg(std::env::var("LOGTEST_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed));
     for i in 0..rounds {
         let base = &seeds[r.below(seeds.len())];
         let ev = if r.below(10) == 0 { (0..r.below(300)).map(|_| r.next() as u8).collect() } else { mutate(&mut r, base) };
