@@ -197,10 +197,13 @@ fn main() -> ExitCode {
 fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
     let mut err = std::io::stderr().lock();
     if args.version {
-        let _ = writeln!(
-            std::io::stdout(),
-            "Wazuh {WAZUH_VERSION} - Wazuh Inc.\n\nThis program is free software; you can redistribute it and/or modify\nit under the terms of the GNU General Public License (version 2) as\npublished by the Free Software Foundation. For more details, go to\nhttps://www.gnu.org/licenses/gpl.html"
-        );
+        // wazuh-logtest logs these (INFO) to stderr; -q raises the level to errors only.
+        if !args.quiet {
+            let _ = write!(
+                err,
+                "Wazuh {WAZUH_VERSION} - Wazuh Inc.\n\nThis program is free software; you can redistribute it and/or modify\nit under the terms of the GNU General Public License (version 2) as\npublished by the Free Software Foundation. For more details, go to\nhttps://www.gnu.org/licenses/gpl.html\n\n"
+            );
+        }
         return ExitCode::SUCCESS;
     }
     let expected: Option<[Vec<u8>; 3]> = match &args.unit {

@@ -154,3 +154,12 @@ fn test_command_reports_failures() {
     assert!(stdout.contains("FAIL [wrong expectation] log 1 pass"), "{stdout}");
     assert_eq!(stdout.lines().last(), Some("1 passed, 1 failed"));
 }
+
+#[test]
+fn version_as_wazuh_logtest() {
+    let out = run(&["-V"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("Wazuh v4.14.7 - Wazuh Inc.\n\nThis program is free software"), "{err}");
+    assert!(out.stdout.is_empty());
+}
