@@ -34,10 +34,11 @@ pub struct Correlation {
     events: VecDeque<Stored>,
     base: u64,
     capacity: usize,
-    /// Per rule: sequence numbers of stored events whose final rule it was (if it owns a list).
-    sid_lists: Vec<Vec<u64>>,
+    /// Per rule that owns a list: sequence numbers of stored events whose final
+    /// rule it was. Maps (not per-rule vectors) keep a new session cheap.
+    sid_lists: HashMap<usize, Vec<u64>>,
     /// Per `if_matched_group` rule: its group list.
-    group_lists: Vec<Vec<u64>>,
+    group_lists: HashMap<usize, Vec<u64>>,
     pub firedtimes: Vec<u32>,
     pub ignore_since: Vec<i64>,
     pub fts_seen: HashSet<Vec<u8>>,
@@ -46,9 +47,9 @@ pub struct Correlation {
     pub fts_list: VecDeque<Vec<u8>>,
     /// `check_diff` contents per (hostname key, rule id).
     pub diff_last: HashMap<(Vec<u8>, u32), Vec<u8>>,
-    /// Highest internal frequency of the ruleset (set by the evaluator): how
-    /// many seconds old an entry must be to be evicted beyond the first 10.
-    pub max_freq: u32,
+    /// Highest internal frequency of the ruleset: how many seconds old an
+    /// entry must be to be evicted beyond the first 10.
+    max_freq: u32,
     /// Decoder `<accumulate>` store: key → (last update, fields).
     accumulator: HashMap<Vec<u8>, Accumulated>,
 }
@@ -71,20 +72,21 @@ const ACCUMULATED: [StaticField; 7] = [
 const MAX_PREVIOUS: usize = 11;
 
 impl Correlation {
-    /// State for a ruleset of `rules` rules; `capacity` is `memory_size` (default 8192).
-    pub fn new(rules: usize, capacity: usize) -> Correlation {
+    /// State for a ruleset of `rules` rules whose highest internal frequency is
+    /// `max_freq`; `capacity` is `memory_size` (default 8192).
+    pub fn new(rules: usize, max_freq: u32, capacity: usize) -> Correlation {
         Correlation {
             events: VecDeque::new(),
             base: 0,
             capacity: capacity.max(1),
-            sid_lists: vec![Vec::new(); rules],
-            group_lists: vec![Vec::new(); rules],
+            sid_lists: HashMap::new(),
+            group_lists: HashMap::new(),
             firedtimes: vec![0; rules],
             ignore_since: vec![0; rules],
             fts_seen: HashSet::new(),
             fts_list: VecDeque::new(),
             diff_last: HashMap::new(),
-            max_freq: 0,
+            max_freq,
             accumulator: HashMap::new(),
         }
     }
@@ -136,14 +138,10 @@ impl Correlation {
         let seq = self.base + self.events.len() as u64;
         self.events.push_back(Stored { ev, matched });
         if has_sid_list {
-            if let Some(l) = self.sid_lists.get_mut(rule) {
-                l.push(seq);
-            }
+            self.sid_lists.entry(rule).or_default().push(seq);
         } else {
             for &g in feeds {
-                if let Some(l) = self.group_lists.get_mut(g) {
-                    l.push(seq);
-                }
+                self.group_lists.entry(g).or_default().push(seq);
             }
         }
         if self.events.len() > self.capacity {
@@ -162,7 +160,7 @@ impl Correlation {
             }
             self.base += dropped as u64;
             let base = self.base;
-            for l in self.sid_lists.iter_mut().chain(self.group_lists.iter_mut()) {
+            for l in self.sid_lists.values_mut().chain(self.group_lists.values_mut()) {
                 l.retain(|&s| s >= base);
             }
         }
@@ -193,8 +191,8 @@ impl Correlation {
         let mut first_counted: Option<u64> = None;
         // Walk newest → oldest.
         let list_len = match kind {
-            Search::Sid(t) => t.and_then(|t| self.sid_lists.get(t)).map_or(0, |l| l.len()),
-            Search::Group => self.group_lists.get(ri).map_or(0, |l| l.len()),
+            Search::Sid(t) => t.and_then(|t| self.sid_lists.get(&t)).map_or(0, |l| l.len()),
+            Search::Group => self.group_lists.get(&ri).map_or(0, |l| l.len()),
             Search::Event => self.events.len(),
         };
         let record = |previous: &mut Vec<Vec<u8>>, count: u32, log: &[u8]| {
@@ -204,10 +202,11 @@ impl Correlation {
         };
         for pos in (0..list_len).rev() {
             let seq = match kind {
-                Search::Sid(t) => self.sid_lists[t.unwrap_or_default()][pos],
-                Search::Group => self.group_lists[ri][pos],
-                Search::Event => self.base + pos as u64,
+                Search::Sid(t) => t.and_then(|t| self.sid_lists.get(&t)).and_then(|l| l.get(pos)).copied(),
+                Search::Group => self.group_lists.get(&ri).and_then(|l| l.get(pos)).copied(),
+                Search::Event => Some(self.base + pos as u64),
             };
+            let Some(seq) = seq else { continue };
             let Some(prev) = self.get(seq) else { continue };
             if now - prev.ev.time > rule.timeframe as i64 {
                 return false;

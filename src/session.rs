@@ -180,7 +180,7 @@ pub struct Session {
 
 impl Session {
     pub fn new(rs: Arc<Ruleset>, opts: SessionOptions) -> Session {
-        let corr = Correlation::new(rs.rules.rules.len(), opts.memory_size);
+        let corr = Correlation::new(rs.rules.rules.len(), rs.rules.max_freq, opts.memory_size);
         let manager_short = opts.manager_name.split(|&b| b == b'.').next().unwrap_or(b"").to_vec();
         let clock_field = match &opts.clock {
             Clock::EventField(f) => rs.fields.get(f),

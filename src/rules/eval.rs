@@ -48,9 +48,6 @@ pub struct Ctx<'a> {
 /// Evaluates the tree; mutates the correlation state as Wazuh does.
 pub fn evaluate(ctx: &mut Ctx<'_>, corr: &mut Correlation) -> Outcome {
     let mut out = Outcome::default();
-    // The event list's eviction age comes from the ruleset (upstream keeps it
-    // in the list itself, set while the rules are read).
-    corr.max_freq = ctx.tree.max_freq;
     // A forwarded alert (OSSECAlert_Decoder, type "ossec alert") is not matched:
     // it reports the rule it carries, if any, without counting a firedtime.
     if ctx.ev.decoder_type == crate::decode::DecoderType::OssecAlert {
