@@ -261,13 +261,8 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
             let _ = out.write_all(b"\n");
             let _ = out.flush();
         }
-        line.clear();
-        match input.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-        if line.last() == Some(&b'\n') {
-            line.pop();
+        if !read_line(&mut input, &mut line) {
+            break;
         }
         if line.is_empty() {
             continue;
@@ -325,6 +320,50 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
         (None, _) => ExitCode::SUCCESS,
         (Some(exp), Some(got)) if exp == got => ExitCode::from(exp.iter().filter(|e| e.is_empty()).count() as u8),
         _ => ExitCode::from(1),
+    }
+}
+
+/// Reads one line as Python's text-mode `input()` does (universal newlines:
+/// `\n`, `\r\n` and a lone `\r` all end a line), without the terminator.
+/// Returns false at the end of input.
+fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> bool {
+    line.clear();
+    let mut any = false;
+    loop {
+        let (used, done) = {
+            let buf = match input.fill_buf() {
+                Ok(b) => b,
+                Err(_) => return any,
+            };
+            if buf.is_empty() {
+                return any;
+            }
+            any = true;
+            match buf.iter().position(|&b| b == b'\n' || b == b'\r') {
+                Some(i) => {
+                    line.extend_from_slice(&buf[..i]);
+                    (i + 1, Some(buf[i]))
+                }
+                None => {
+                    line.extend_from_slice(buf);
+                    (buf.len(), None)
+                }
+            }
+        };
+        input.consume(used);
+        match done {
+            Some(b'\r') => {
+                // A `\r\n` pair is one terminator.
+                if let Ok(buf) = input.fill_buf() {
+                    if buf.first() == Some(&b'\n') {
+                        input.consume(1);
+                    }
+                }
+                return true;
+            }
+            Some(_) => return true,
+            None => {}
+        }
     }
 }
 

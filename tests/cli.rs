@@ -163,3 +163,16 @@ fn version_as_wazuh_logtest() {
     assert!(err.starts_with("Wazuh v4.14.7 - Wazuh Inc.\n\nThis program is free software"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn lines_end_as_in_python_text_mode() {
+    // `\n`, `\r\n` and a lone `\r` each end a line; one prompt per line read, plus one at EOF.
+    let out = run(&[], b"a\r\nb\rc\n\nd");
+    assert_eq!(out.stdout, b"\n\n\n\n\n\n");
+    let out = run(&["--format", "logtest-json"], b"a\r\nb\rc\n\nd");
+    let logs: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split("\"full_log\":\"").nth(1).map(|r| r.split('"').next().unwrap_or("").to_string()))
+        .collect();
+    assert_eq!(logs, ["a", "b", "c", "d"]);
+}
