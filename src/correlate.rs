@@ -272,21 +272,13 @@ fn filters_pass(rule: &Rule, cur: &Event, prev: &Event) -> bool {
     if rule.same_srcip && !both_equal(st(cur, StaticField::Srcip), st(prev, StaticField::Srcip)) {
         return false;
     }
-    let value = |e: &'_ Event, f: SameField| -> Option<Vec<u8>> {
-        match f {
-            SameField::Static(s) => e.get_static(s).map(|v| v.to_vec()),
-            SameField::Location => Some(e.location.clone()),
-            SameField::SrcGeoip => e.srcgeoip.clone(),
-            SameField::DstGeoip => e.dstgeoip.clone(),
-        }
-    };
     for &f in &rule.same {
-        if !both_equal(value(cur, f).as_deref(), value(prev, f).as_deref()) {
+        if !both_equal(same_value(cur, f), same_value(prev, f)) {
             return false;
         }
     }
     for &f in &rule.different {
-        if let (Some(a), Some(b)) = (value(cur, f), value(prev, f)) {
+        if let (Some(a), Some(b)) = (same_value(cur, f), same_value(prev, f)) {
             if a == b {
                 return false;
             }
@@ -315,6 +307,17 @@ fn filters_pass(rule: &Rule, cur: &Event, prev: &Event) -> bool {
         }
     }
     true
+}
+
+/// The value a `same_*`/`different_*` element compares (borrowed: this runs
+/// for every stored event a search walks).
+fn same_value(e: &Event, f: SameField) -> Option<&[u8]> {
+    match f {
+        SameField::Static(s) => e.get_static(s),
+        SameField::Location => Some(&e.location),
+        SameField::SrcGeoip => e.srcgeoip.as_deref(),
+        SameField::DstGeoip => e.dstgeoip.as_deref(),
+    }
 }
 
 fn both_equal(a: Option<&[u8]>, b: Option<&[u8]>) -> bool {

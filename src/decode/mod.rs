@@ -306,8 +306,11 @@ impl Decoders {
                             PluginOffset::Invalid => None,
                         };
                         if let Some(start) = start {
-                            let input = ev.full_log.get(log_range.start + start..log_range.end).unwrap_or(b"").to_vec();
-                            json_plugin::decode(&input, info.json_null_discard, info.json_csv, self.order_size, ev);
+                            // The plugin only writes fields: lend it the log without copying it.
+                            let full_log = std::mem::take(&mut ev.full_log);
+                            let input = full_log.get(log_range.start + start..log_range.end).unwrap_or(b"");
+                            json_plugin::decode(input, info.json_null_discard, info.json_csv, self.order_size, ev);
+                            ev.full_log = full_log;
                         }
                     }
                     // The others read the whole log, whatever the offset.
