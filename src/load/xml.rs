@@ -13,8 +13,6 @@
 //!
 //! Every element keeps the line it starts on, so diagnostics can point at it.
 
-use std::collections::HashMap;
-
 /// One element: name, attributes in order, raw content, children, line.
 #[derive(Debug, Clone, Default)]
 pub struct Element {
@@ -45,10 +43,20 @@ pub struct XmlError {
     pub line: u32,
 }
 
-/// Maximum content of one element (os_xml `XML_MAXSIZE`).
+/// Maximum content of one element (os_xml `XML_MAXSIZE`): the text since the
+/// element's last child (os_xml resets its count at every child), so a group
+/// of thousands of indented rules is fine.
 const MAX_CONTENT: usize = 20480;
-/// Maximum nesting we accept; Wazuh files use 3 or 4 levels.
-const MAX_DEPTH: usize = 64;
+/// Maximum nesting (os_xml `_ReadElem`'s recursion limit).
+const MAX_DEPTH: usize = 1024;
+/// os_xml reads attributes recursively and gives up past `XML_MAX_ATTR_DEPTH`
+/// (48) levels: the 49th attribute may only be followed by `>` or `/`.
+const MAX_ATTRS: usize = 49;
+/// Longest variable name (`XML_VARIABLE_MAXSIZE` minus its NUL).
+const MAX_VAR_NAME: usize = 255;
+/// What variable substitution may add to one file. Upstream has no bound (and
+/// needs quadratic time to reach it); past this the file is refused.
+const MAX_EXPANSION: usize = 64 << 20;
 
 struct Reader<'a> {
     b: &'a [u8],
@@ -183,6 +191,19 @@ impl<'a> Reader<'a> {
                         return self.err(format!("XMLERR: Attribute '{}' already defined.", an));
                     }
                     el.attrs.push((an, v));
+                    match self.peek() {
+                        Some(b'>' | b'/') => {}
+                        Some(c) if c.is_ascii_whitespace() => {
+                            if el.attrs.len() >= MAX_ATTRS {
+                                return self.err("XMLERR: Too many attributes.");
+                            }
+                        }
+                        None => return self.err("XMLERR: End of file while reading an attribute."),
+                        Some(_) => {
+                            let (n, v) = el.attrs.last().map(|(n, v)| (n.clone(), String::from_utf8_lossy(v).into_owned())).unwrap_or_default();
+                            return self.err(format!("XMLERR: Bad attribute closing for '{n}'='{v}'."));
+                        }
+                    }
                 }
             }
         }
@@ -191,7 +212,7 @@ impl<'a> Reader<'a> {
     /// Reads the content and children of `el` up to its closing tag.
     fn body(&mut self, el: &mut Element, depth: usize) -> Result<(), XmlError> {
         if depth > MAX_DEPTH {
-            return self.err("XMLERR: Too many nested elements.");
+            return self.err("XMLERR: Max recursion level reached");
         }
         let mut text: Vec<u8> = Vec::new();
         let mut backslashes = 0usize;
@@ -224,6 +245,9 @@ impl<'a> Reader<'a> {
                 }
                 el.children.push(child);
                 backslashes = 0;
+                // The content limit counts from here (and only text after the
+                // last child could become content).
+                text.clear();
                 continue;
             }
             backslashes = if c == b'\\' { backslashes + 1 } else { 0 };
@@ -273,45 +297,58 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Element>, XmlError> {
 /// and attribute values longer than 2 bytes get `$name` replaced; the name runs
 /// to `$`, `.`, `|`, `,`, a space or the end. Names starting with `(` (the
 /// `$(field)` of descriptions) and empty names are left alone; an unknown name
-/// is an error. Names are compared case-insensitively.
+/// is an error. Names are compared case-insensitively, the first definition of
+/// a name wins. A variable's own value is **not** expanded: `<var
+/// name="b">$a$a</var>` makes `$b` the literal text `$a$a`, as in Wazuh (which
+/// is also why nested definitions cannot grow exponentially).
 pub fn apply_variables(elements: Vec<Element>) -> Result<Vec<Element>, XmlError> {
-    let mut vars: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+    let mut vars: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut budget = MAX_EXPANSION;
     let mut out = Vec::with_capacity(elements.len());
     for mut el in elements {
         if el.name.eq_ignore_ascii_case("var") {
             let Some(name) = el.attr("name") else {
-                return Err(XmlError { msg: "XMLERR: Variable without a name.".into(), line: el.line });
+                return Err(XmlError { msg: "XMLERR: No value set for variable.".into(), line: el.line });
             };
-            let value = if vars.is_empty() { el.content.clone() } else { substitute(&el.content, &vars, el.line)? };
-            vars.insert(name.to_ascii_lowercase(), value);
+            if name.len() > MAX_VAR_NAME {
+                return Err(XmlError { msg: "XMLERR: Invalid variable name size.".into(), line: el.line });
+            }
+            vars.push((name.to_ascii_lowercase(), std::mem::take(&mut el.content)));
             continue;
         }
         if !vars.is_empty() {
-            substitute_element(&mut el, &vars)?;
+            substitute_element(&mut el, &vars, &mut budget)?;
         }
         out.push(el);
     }
     Ok(out)
 }
 
-fn substitute_element(el: &mut Element, vars: &HashMap<Vec<u8>, Vec<u8>>) -> Result<(), XmlError> {
+type Vars = [(Vec<u8>, Vec<u8>)];
+
+fn substitute_element(el: &mut Element, vars: &Vars, budget: &mut usize) -> Result<(), XmlError> {
     if el.content.len() > 2 {
-        el.content = substitute(&el.content, vars, el.line)?;
+        if let Some(v) = substitute(&el.content, vars, el.line, budget)? {
+            el.content = v;
+        }
     }
     for (_, v) in el.attrs.iter_mut() {
         if v.len() > 2 {
-            *v = substitute(v, vars, el.line)?;
+            if let Some(new) = substitute(v, vars, el.line, budget)? {
+                *v = new;
+            }
         }
     }
     for c in el.children.iter_mut() {
-        substitute_element(c, vars)?;
+        substitute_element(c, vars, budget)?;
     }
     Ok(())
 }
 
-fn substitute(text: &[u8], vars: &HashMap<Vec<u8>, Vec<u8>>, line: u32) -> Result<Vec<u8>, XmlError> {
+/// The text with its variables replaced, or `None` when it has none.
+fn substitute(text: &[u8], vars: &Vars, line: u32, budget: &mut usize) -> Result<Option<Vec<u8>>, XmlError> {
     if !text.contains(&b'$') {
-        return Ok(text.to_vec());
+        return Ok(None);
     }
     let mut out = Vec::with_capacity(text.len());
     let mut i = 0;
@@ -328,23 +365,37 @@ fn substitute(text: &[u8], vars: &HashMap<Vec<u8>, Vec<u8>>, line: u32) -> Resul
             end += 1;
         }
         let name = &text[start..end];
+        if name.len() >= MAX_VAR_NAME {
+            return Err(XmlError { msg: format!("XMLERR: Invalid variable name size: '{}'.", MAX_VAR_NAME), line });
+        }
         if name.is_empty() || name[0] == b'(' {
             out.push(b'$');
             i += 1;
             continue;
         }
-        match vars.get(&name.to_ascii_lowercase()) {
-            Some(v) => out.extend_from_slice(v),
+        let lower = name.to_ascii_lowercase();
+        match vars.iter().find(|(n, _)| *n == lower) {
+            Some((_, v)) => {
+                if v.len() > *budget {
+                    return Err(XmlError {
+                        msg: format!("XMLERR: Variables expand to more than {} MiB in this file.", MAX_EXPANSION >> 20),
+                        line,
+                    });
+                }
+                *budget -= v.len();
+                out.extend_from_slice(v);
+            }
             None => {
+                let shown = &name[..name.len().min(95)];
                 return Err(XmlError {
-                    msg: format!("XMLERR: Unknown variable: '{}'.", String::from_utf8_lossy(name)),
+                    msg: format!("XMLERR: Unknown variable: '{}'.", String::from_utf8_lossy(shown)),
                     line,
-                })
+                });
             }
         }
         i = end;
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 #[cfg(test)]
