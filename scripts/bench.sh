@@ -9,7 +9,7 @@ shared=../shared
 home=$shared/wazuh-4.14.7
 [ -d "$home" ] || { echo "bench: ../shared not found" >&2; exit 1; }
 cargo build --release --quiet
-bin=target/release/logtest
+bin=${BENCH_BIN:-target/release/logtest}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -25,6 +25,9 @@ pub struct Stored {
     pub ev: Event,
     /// Highest correlation level that consumed this event.
     pub matched: u32,
+    /// The latest time of this event and every event stored before it: once
+    /// that is out of a window, so is everything older in the list.
+    latest: i64,
 }
 
 /// Per-session correlation state.
@@ -52,6 +55,8 @@ pub struct Correlation {
     max_freq: u32,
     /// Decoder `<accumulate>` store: key → (last update, fields).
     accumulator: HashMap<Vec<u8>, Accumulated>,
+    /// Accumulator lookups since its last purge.
+    acm_lookups: u32,
 }
 
 /// One accumulator entry: last update and the carried fields.
@@ -88,24 +93,37 @@ impl Correlation {
             diff_last: HashMap::new(),
             max_freq,
             accumulator: HashMap::new(),
+            acm_lookups: 0,
         }
     }
 
     /// The decoder accumulator (upstream: accumulator.c `Accumulate`): events of an
     /// `<accumulate>` decoder that share hostname, decoder name and `id` fill their
     /// empty fields from earlier ones and leave theirs (≤ 80 bytes) for later ones;
-    /// entries expire after 120 s.
+    /// entries expire after 120 s, and every 200th lookup purges the expired ones
+    /// (`Accumulate_CleanUp`), so the store stays bounded. A key of 256 bytes or
+    /// more does not fit upstream's buffer: such an event is not accumulated.
     pub fn accumulate(&mut self, ev: &mut Event, decoder_name: &[u8], now: i64) {
+        const EXPIRE: i64 = 120;
+        const PURGE_COUNT: u32 = 200;
         let Some(id) = ev.get_static(StaticField::Id) else { return };
-        let mut key = Vec::with_capacity(ev.hostname.len() + decoder_name.len() + id.len() + 2);
+        self.acm_lookups += 1;
+        if self.acm_lookups >= PURGE_COUNT {
+            self.acm_lookups = 0;
+            self.accumulator.retain(|_, (ts, _)| *ts >= now - EXPIRE);
+        }
+        let len = ev.hostname.len() + decoder_name.len() + id.len() + 2;
+        if len >= 256 {
+            return;
+        }
+        let mut key = Vec::with_capacity(len);
         key.extend_from_slice(&ev.hostname);
         key.push(b' ');
         key.extend_from_slice(decoder_name);
         key.push(b' ');
         key.extend_from_slice(id);
-        key.truncate(255);
         let entry = self.accumulator.entry(key).or_insert_with(|| (now, Default::default()));
-        if now - entry.0 > 120 {
+        if now - entry.0 > EXPIRE {
             *entry = (now, Default::default());
         }
         for (i, f) in ACCUMULATED.iter().enumerate() {
@@ -136,7 +154,8 @@ impl Correlation {
     /// Stores an event whose final rule is `rule` (spec rules.md 3.5 steps 8–10).
     pub fn store(&mut self, ev: Event, matched: u32, rule: usize, has_sid_list: bool, feeds: &[usize]) {
         let seq = self.base + self.events.len() as u64;
-        self.events.push_back(Stored { ev, matched });
+        let latest = self.events.back().map_or(ev.time, |s| s.latest.max(ev.time));
+        self.events.push_back(Stored { ev, matched, latest });
         if has_sid_list {
             self.sid_lists.entry(rule).or_default().push(seq);
         } else {
@@ -208,8 +227,19 @@ impl Correlation {
             };
             let Some(seq) = seq else { continue };
             let Some(prev) = self.get(seq) else { continue };
-            if now - prev.ev.time > rule.timeframe as i64 {
+            // The window is `timeframe` seconds on both sides of the current
+            // event. Wazuh's clock only moves forward, so it stops at the
+            // first event older than that; with an event clock (CloudTrail
+            // files are not time-ordered) an event may also lie ahead of the
+            // current one, or be older than events stored before it: the walk
+            // skips such events and stops only when everything before them is
+            // out of the window too. With ordered times this is Wazuh's walk.
+            let timeframe = rule.timeframe as i64;
+            if now - prev.latest > timeframe {
                 return false;
+            }
+            if (now - prev.ev.time).abs() > timeframe {
+                continue;
             }
             if !rule.global_frequency && prev.ev.agent_id != cur.agent_id {
                 if kind == Search::Event {
@@ -322,4 +352,31 @@ fn same_value(e: &Event, f: SameField) -> Option<&[u8]> {
 
 fn both_equal(a: Option<&[u8]>, b: Option<&[u8]>) -> bool {
     matches!((a, b), (Some(a), Some(b)) if a == b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_accumulator_purges_expired_entries() {
+        let mut c = Correlation::new(0, 0, 8192);
+        for i in 0..500_000i64 {
+            let mut ev = Event { hostname: b"host".to_vec(), ..Default::default() };
+            ev.set_static(StaticField::Id, i.to_string().into_bytes());
+            // One event per second: every 200th lookup drops entries older than 120 s.
+            c.accumulate(&mut ev, b"dec", 1_700_000_000 + i);
+        }
+        assert!(c.accumulator.len() <= 321, "{}", c.accumulator.len());
+    }
+
+    #[test]
+    fn an_accumulator_key_too_long_for_upstream_is_not_kept() {
+        let mut c = Correlation::new(0, 0, 8192);
+        let mut ev = Event { hostname: vec![b'h'; 250], ..Default::default() };
+        ev.set_static(StaticField::Id, b"1".to_vec());
+        ev.set_static(StaticField::Srcip, b"10.0.0.1".to_vec());
+        c.accumulate(&mut ev, b"dec", 0);
+        assert!(c.accumulator.is_empty());
+    }
 }

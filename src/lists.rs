@@ -15,10 +15,19 @@ use crate::matcher::OsMatch;
 pub struct CdbList {
     /// The path the list was declared with (what rules' `<list>` refer to).
     pub name: String,
+    /// For a list given on the command line (`--lists`): its canonical path,
+    /// so a rule may name it by any path to the same file.
+    pub canonical: Option<std::path::PathBuf>,
     map: HashMap<Box<[u8]>, Box<[u8]>>,
 }
 
 impl CdbList {
+    /// Records that the list was given on the command line as `path`.
+    pub fn given_as(mut self, path: Option<&std::path::Path>) -> CdbList {
+        self.canonical = path.and_then(|p| std::fs::canonicalize(p).ok());
+        self
+    }
+
     /// Parses the text form.
     pub fn parse(name: &str, text: &[u8]) -> CdbList {
         let mut map: HashMap<Box<[u8]>, Box<[u8]>> = HashMap::new();
@@ -31,7 +40,7 @@ impl CdbList {
                 map.entry(k.into()).or_insert_with(|| v.into());
             }
         }
-        CdbList { name: name.to_string(), map }
+        CdbList { name: name.to_string(), canonical: None, map }
     }
 
     pub fn len(&self) -> usize {

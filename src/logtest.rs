@@ -36,19 +36,90 @@ pub struct Reply {
     pub processed: Option<Processed>,
 }
 
+/// The largest request wazuh-analysisd reads (`OS_RecvSecureTCP(…, OS_MAXSTR - 1)`):
+/// a bigger one is answered with [`oversize_response`] and not processed.
+pub const MAX_REQUEST: usize = 65535;
+
+/// The reply to a request over [`MAX_REQUEST`] bytes (the whole response, not a `data` object).
+pub fn oversize_response() -> Json {
+    Json::Object(vec![
+        (b"message".to_vec(), Json::String(b"(7315): Failure to receive message: size is bigger than expected".to_vec())),
+        (b"error".to_vec(), Json::Number(5.0)),
+    ])
+}
+
+/// The size of the `log_processing` request the `wazuh-logtest` client
+/// (`wazuh_logtest.py`) sends for `event`: `json.dumps` with its default
+/// separators and `ensure_ascii`, keys in the client's order (`token` only
+/// once the session has one). Bytes that are not UTF-8 count as the lone
+/// surrogates Python's `surrogateescape` makes of them.
+pub fn client_request_len(location: &[u8], event: &[u8], token: Option<&str>, rules_debug: bool) -> usize {
+    let head = r#"{"version": 1, "origin": {"name": "wazuh-logtest", "module": "wazuh-logtest"}, "command": "log_processing", "parameters": {"location": , "log_format": "syslog", "event": }}"#;
+    let mut n = head.len() + json_dumps_len(location) + json_dumps_len(event);
+    if let Some(t) = token {
+        n += r#""token": "", "#.len() + t.len();
+    }
+    if rules_debug {
+        n += r#", "options": {"rules_debug": true}"#.len();
+    }
+    n
+}
+
+/// Length of Python's `json.dumps(s)` (ensure_ascii) for the text of `b`.
+fn json_dumps_len(b: &[u8]) -> usize {
+    let mut n = 2;
+    for chunk in b.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            n += match c {
+                '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+                c if (c as u32) < 0x20 => 6,
+                c if (c as u32) < 0x80 => 1,
+                c if (c as u32) < 0x10000 => 6,
+                _ => 12,
+            };
+        }
+        n += 6 * chunk.invalid().len();
+    }
+    n
+}
+
+/// analysisd keeps at most this many messages per batch of a reply
+/// (`ERRORLIST_MAXSIZE`): older ones are dropped.
+const MAX_MESSAGES: usize = 50;
+
+fn keep_last(mut v: Vec<String>) -> Vec<String> {
+    if v.len() > MAX_MESSAGES {
+        v.drain(..v.len() - MAX_MESSAGES);
+    }
+    v
+}
+
+/// What creating a session says: the ruleset's load messages, then `(7202)`.
+fn session_start_messages(rs: &Ruleset, token: &str) -> Vec<String> {
+    let mut v: Vec<String> = rs.session_messages().collect();
+    v.push(format!("INFO: (7202): Session initialized with token '{token}'"));
+    keep_last(v)
+}
+
 /// A logtest session.
 pub struct LogtestSession {
     session: Session,
     token: String,
     /// Messages of session creation, sent with the first reply.
     pending: Option<Vec<String>>,
+    /// The ruleset gave an `ERROR:` message while loading. wazuh-analysisd
+    /// then answers every request with the session's messages and codemsg
+    /// -1, without a token or an output, so every request makes a new
+    /// session (and after `max_sessions` of them its logtest thread hangs,
+    /// which we do not copy).
+    broken: bool,
 }
 
 impl LogtestSession {
     pub fn new(rs: Arc<Ruleset>, opts: SessionOptions, token: String) -> LogtestSession {
-        let mut pending: Vec<String> = rs.session_messages().collect();
-        pending.push(format!("INFO: (7202): Session initialized with token '{token}'"));
-        LogtestSession { session: Session::new(rs, opts), token, pending: Some(pending) }
+        let pending = session_start_messages(&rs, &token);
+        let broken = rs.diagnostics.iter().any(|d| !d.own && d.severity == crate::load::Severity::Error);
+        LogtestSession { session: Session::new(rs, opts), token, pending: Some(pending), broken }
     }
 
     pub fn token(&self) -> &str {
@@ -67,13 +138,23 @@ impl LogtestSession {
 
     /// Processes one event as a `log_processing` request.
     pub fn process(&mut self, location: &[u8], event: &[u8], now: Timestamp, rules_debug: bool) -> Reply {
+        if self.broken {
+            // A new session for every request, each refused.
+            let messages = session_start_messages(self.session.ruleset(), &new_token());
+            let s = |m: &str| Json::String(m.as_bytes().to_vec());
+            let data = Json::Object(vec![
+                (b"messages".to_vec(), Json::Array(messages.iter().map(|m| s(m)).collect())),
+                (b"codemsg".to_vec(), Json::Number(-1.0)),
+            ]);
+            return Reply { data, processed: None };
+        }
         let mut messages = self.pending.take().unwrap_or_default();
         match self.session.process(location, event, now, rules_debug) {
             Ok(p) => {
                 let rs = self.session.ruleset();
                 let ctx = AlertContext { manager_name: &self.session.options().manager_name, logtest: true, id_suffix: 0 };
                 let output = alert::alert_json(rs, &p, &ctx);
-                messages.extend(p.messages.iter().cloned());
+                messages.extend(keep_last(p.messages.clone()));
                 let debug = if rules_debug { p.rules_debug.as_deref() } else { None };
                 let data = alert::logtest_response(output, &self.token, &messages, debug, p.alert);
                 Reply { data, processed: Some(p) }
@@ -91,5 +172,19 @@ impl LogtestSession {
                 Reply { data, processed: None }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_sizes_as_the_python_client() {
+        // Figures from Python's json.dumps of wazuh_logtest.py's request.
+        assert_eq!(client_request_len(b"stdin", b"hello", None, false), 186);
+        let ev = "caf\u{e9} \"x\"\n\x01\u{1F600}";
+        assert_eq!(client_request_len(b"Wazuh-AWS", ev.as_bytes(), Some("abcd1234"), true), 275);
+        assert_eq!(client_request_len(b"stdin", b"a\xffb", None, false), 189);
     }
 }

@@ -137,6 +137,11 @@ struct TestArgs {
 fn expand(globs: &[String]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for g in globs {
+        // A path that exists is that file, even if it looks like a glob (`my[1].xml`).
+        if std::path::Path::new(g).exists() {
+            out.push(PathBuf::from(g));
+            continue;
+        }
         let mut found: Vec<PathBuf> = glob::glob(g).map_err(|e| format!("invalid glob '{g}': {e}"))?.filter_map(|p| p.ok()).collect();
         if found.is_empty() {
             return Err(format!("no file matches '{g}'"));
@@ -164,7 +169,15 @@ fn load_ruleset(args: &RulesetArgs, adapt_60000: bool) -> Result<Ruleset, String
         }
         None => MitreDb::embedded(),
     };
-    Ruleset::load(&files, &mitre).map_err(|e| e.to_string())
+    Ruleset::load(&files, &mitre).map_err(|f| {
+        // The messages given before the fatal one, then the fatal one.
+        let mut text = String::new();
+        for d in &f.diagnostics {
+            text.push_str(&format!("{d}\nlogtest: "));
+        }
+        text.push_str(&format!("error: {}", f.error));
+        text
+    })
 }
 
 fn session_options(args: &RulesetArgs) -> Result<SessionOptions, String> {
@@ -220,7 +233,7 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
     let rs = match load_ruleset(&rargs, false) {
         Ok(rs) => Arc::new(rs),
         Err(e) => {
-            let _ = writeln!(err, "logtest: error: {e}");
+            let _ = writeln!(err, "logtest: {e}");
             return ExitCode::from(1);
         }
     };
@@ -243,6 +256,10 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
             let _ = writeln!(err, "logtest: {d}");
         }
     }
+    if let Err(e) = logtest::predecode::check_location(args.location.as_bytes()) {
+        // Every event would fail with this error: say once why.
+        let _ = writeln!(err, "logtest: warning: -l '{}': {e}: every event will be refused", args.location);
+    }
     let manager = opts.manager_name.clone();
     let geoip = opts.geoip.clone();
     let mut session = LogtestSession::new(Arc::clone(&rs), opts, new_token());
@@ -261,14 +278,18 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
             let _ = out.write_all(b"\n");
             let _ = out.flush();
         }
-        if !read_line(&mut input, &mut line) {
-            break;
-        }
+        let long = match read_line(&mut input, &mut line) {
+            None => break,
+            Some(long) => long,
+        };
         if line.is_empty() {
             continue;
         }
         if args.format == Format::Json {
-            // alerts.json needs no logtest reply: process with the engine session alone.
+            // alerts.json needs no logtest reply: process with the engine session alone,
+            // as analysisd takes an event: its queue message is cut at OS_MAXSTR - 1 bytes.
+            let room = logtest::predecode::MAX_QUEUE_MESSAGE.saturating_sub(3 + args.location.len());
+            line.truncate(room);
             match session.session_mut().process(args.location.as_bytes(), &line, Timestamp::now(), false) {
                 Ok(mut processed) if processed.alert => {
                     if let Some(g) = &geoip {
@@ -284,6 +305,23 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
                 Ok(_) => {}
                 Err(e) => {
                     let _ = writeln!(err, "logtest: error: {e}");
+                }
+            }
+            continue;
+        }
+        let token = (!prev_token.is_empty()).then(|| String::from_utf8_lossy(&prev_token).into_owned());
+        if long || logtest::logtest::client_request_len(args.location.as_bytes(), &line, token.as_deref(), args.verbose) > logtest::logtest::MAX_REQUEST {
+            // wazuh-analysisd refuses the request without reading it.
+            let response = logtest::logtest::oversize_response();
+            match args.format {
+                Format::LogtestJson => {
+                    let _ = out.write_all(&response.to_unformatted());
+                    let _ = out.write_all(b"\n");
+                }
+                _ => {
+                    let mut buf = Vec::new();
+                    logtest_text::render_reply(&prev_token, &response, &mut buf);
+                    let _ = err.write_all(&buf);
                 }
             }
             continue;
@@ -323,31 +361,37 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
     }
 }
 
+/// The longest line kept whole: anything longer is over every event limit
+/// (wazuh-analysisd's request and queue-message limits are 64 KiB), so only
+/// its start is kept and the rest is skipped, keeping memory flat.
+const MAX_LINE: usize = 64 << 10;
+
 /// Reads one line as Python's text-mode `input()` does (universal newlines:
 /// `\n`, `\r\n` and a lone `\r` all end a line), without the terminator.
-/// Returns false at the end of input.
-fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> bool {
+/// Returns `None` at the end of input, else whether the line was longer than
+/// [`MAX_LINE`] (and cut).
+fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> Option<bool> {
     line.clear();
     let mut any = false;
+    let mut long = false;
     loop {
         let (used, done) = {
             let buf = match input.fill_buf() {
                 Ok(b) => b,
-                Err(_) => return any,
+                Err(_) => return any.then_some(long),
             };
             if buf.is_empty() {
-                return any;
+                return any.then_some(long);
             }
             any = true;
-            match buf.iter().position(|&b| b == b'\n' || b == b'\r') {
-                Some(i) => {
-                    line.extend_from_slice(&buf[..i]);
-                    (i + 1, Some(buf[i]))
-                }
-                None => {
-                    line.extend_from_slice(buf);
-                    (buf.len(), None)
-                }
+            let end = buf.iter().position(|&b| b == b'\n' || b == b'\r');
+            let piece = &buf[..end.unwrap_or(buf.len())];
+            let room = MAX_LINE.saturating_sub(line.len());
+            line.extend_from_slice(&piece[..piece.len().min(room)]);
+            long |= piece.len() > room;
+            match end {
+                Some(i) => (i + 1, Some(buf[i])),
+                None => (buf.len(), None),
             }
         };
         input.consume(used);
@@ -359,9 +403,9 @@ fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> bool {
                         input.consume(1);
                     }
                 }
-                return true;
+                return Some(long);
             }
-            Some(_) => return true,
+            Some(_) => return Some(long),
             None => {}
         }
     }
@@ -376,7 +420,7 @@ fn run_tests(t: TestArgs) -> ExitCode {
     let rs = match load_ruleset(&t.ruleset, !t.skip_windows_eventchannel) {
         Ok(rs) => Arc::new(rs),
         Err(e) => {
-            let _ = writeln!(err, "logtest: error: {e}");
+            let _ = writeln!(err, "logtest: {e}");
             return ExitCode::from(2);
         }
     };
@@ -388,6 +432,9 @@ fn run_tests(t: TestArgs) -> ExitCode {
         }
     };
     let _ = writeln!(err, "logtest: loaded {}", rs.summary());
+    for d in &rs.diagnostics {
+        let _ = writeln!(err, "logtest: {d}");
+    }
     if let Some(g) = &opts.geoip {
         let _ = writeln!(err, "logtest: GeoIP database {} ({})", g.path().display(), g.database_type());
     }

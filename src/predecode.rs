@@ -66,6 +66,16 @@ use std::ops::Range;
 
 /// The escape byte of queue locations.
 pub const ESCAPE: u8 = b'|';
+/// The longest queue message wazuh-analysisd reads (`OS_RecvUnix(…, OS_MAXSTR)`
+/// keeps `OS_MAXSTR - 1` bytes): `<queue>:<location>:<log>` beyond it is cut.
+pub const MAX_QUEUE_MESSAGE: usize = 65535;
+
+/// Whether events from `location` can be taken at all, as a logtest session
+/// takes them (escaped, unescaped, parsed): `[` without `]` cannot.
+pub fn check_location(location: &[u8]) -> Result<(), IntakeError> {
+    parse_location(&unescape_location(&escape_location(location))).map(|_| ())
+}
+
 /// Maximum length of an unescaped location (`loc_buff[OS_SIZE_8192 + OS_SIZE_256 + 3]` minus NUL).
 pub const MAX_LOCATION: usize = 8192 + 256 + 2;
 /// Maximum length of the escaped logtest location (`loc_buff[OS_BUFFER_SIZE + 1]` minus NUL).

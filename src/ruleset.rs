@@ -5,10 +5,10 @@
 use crate::decode::Decoders;
 use crate::event::FieldNames;
 use crate::lists::CdbList;
-use crate::load::config::{AlertSettings, RulesetFiles};
+use crate::load::config::{AlertSettings, FileRef, RulesetFiles};
 use crate::load::decoders::DecoderLoader;
 use crate::load::rules::RuleLoader;
-use crate::load::{Diagnostic, LoadError, Severity};
+use crate::load::{Diagnostic, LoadError, LoadFailure, Severity};
 use crate::mitre::{self, MitreDb, MitreOut};
 use crate::rules::RuleTree;
 
@@ -39,25 +39,46 @@ fn missing(name: &str) -> Diagnostic {
     }
 }
 
+/// Reads each file in order and hands it to `load` (`None`: it does not exist).
+fn each_file(
+    files: &[FileRef],
+    mut load: impl FnMut(&str, Option<&[u8]>) -> Result<(), LoadError>,
+) -> Result<(), LoadError> {
+    for f in files {
+        let bytes = f.read().map_err(|e| LoadError::Io { file: f.name.clone(), error: e.to_string() })?;
+        load(&f.name, bytes.as_deref())?;
+    }
+    Ok(())
+}
+
 impl Ruleset {
     /// Loads decoders, then lists, then rules, in the files' order.
-    pub fn load(files: &RulesetFiles, mitre_db: &MitreDb) -> Result<Ruleset, LoadError> {
+    pub fn load(files: &RulesetFiles, mitre_db: &MitreDb) -> Result<Ruleset, LoadFailure> {
         let mut diagnostics = Vec::new();
+        let fail = |error: LoadError, mut diagnostics: Vec<Diagnostic>, more: &[Diagnostic]| {
+            diagnostics.extend_from_slice(more);
+            LoadFailure { error, diagnostics }
+        };
         let mut dl = DecoderLoader::new();
-        for f in &files.decoders {
-            match f.read().map_err(|e| LoadError::Io { file: f.name.clone(), error: e.to_string() })? {
-                Some(bytes) => dl.load_file(&f.name, &bytes)?,
-                None => diagnostics.push(missing(&f.name)),
+        let read = each_file(&files.decoders, |name, bytes| match bytes {
+            Some(bytes) => dl.load_file(name, bytes),
+            None => {
+                dl.diagnostics.push(missing(name));
+                Ok(())
             }
+        });
+        if let Err(e) = read {
+            return Err(fail(e, diagnostics, &dl.diagnostics));
         }
         let (decoders, mut d) = dl.finish();
         diagnostics.append(&mut d);
 
         let mut lists = Vec::new();
         for f in &files.lists {
-            match f.read().map_err(|e| LoadError::Io { file: f.name.clone(), error: e.to_string() })? {
-                Some(bytes) => lists.push(CdbList::parse(&f.name, &bytes)),
-                None => diagnostics.push(missing(&f.name)),
+            match f.read() {
+                Ok(Some(bytes)) => lists.push(CdbList::parse(&f.name, &bytes).given_as(f.given_path())),
+                Ok(None) => diagnostics.push(missing(&f.name)),
+                Err(e) => return Err(fail(LoadError::Io { file: f.name.clone(), error: e.to_string() }, diagnostics, &[])),
             }
         }
 
@@ -65,11 +86,15 @@ impl Ruleset {
         let mut rl = RuleLoader::new(&decoders, &lists, &mut fields, files.alerts.email_alert_level as u32);
         rl.adapt_rule_60000 = files.adapt_rule_60000;
         rl.log_alert_level = files.alerts.log_alert_level as u32;
-        for f in &files.rules {
-            match f.read().map_err(|e| LoadError::Io { file: f.name.clone(), error: e.to_string() })? {
-                Some(bytes) => rl.load_file(&f.name, &bytes)?,
-                None => rl.diagnostics.push(missing(&f.name)),
+        let read = each_file(&files.rules, |name, bytes| match bytes {
+            Some(bytes) => rl.load_file(name, bytes),
+            None => {
+                rl.diagnostics.push(missing(name));
+                Ok(())
             }
+        });
+        if let Err(e) = read {
+            return Err(fail(e, diagnostics, &rl.diagnostics));
         }
         let (mut rules, mut d) = rl.finish();
         diagnostics.append(&mut d);
@@ -105,7 +130,7 @@ impl Ruleset {
     }
 
     /// The embedded default ruleset with the embedded MITRE table.
-    pub fn embedded() -> Result<Ruleset, LoadError> {
+    pub fn embedded() -> Result<Ruleset, LoadFailure> {
         Ruleset::load(&crate::embedded::files(), &MitreDb::embedded())
     }
 

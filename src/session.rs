@@ -40,38 +40,62 @@ impl Timestamp {
         Timestamp { secs: d.as_secs() as i64, nanos: d.subsec_nanos() }
     }
 
-    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff][Z|±hh:mm]`.
+    /// Parses an RFC 3339 time, `YYYY-MM-DDTHH:MM:SS[.fff][Z|±hh:mm]` (also
+    /// `±hhmm`, a space for the `T`, and no offset meaning UTC). Only real
+    /// times are accepted: `2022-13-45T99:99:99Z` is not one and gives `None`
+    /// (never a normalised neighbour), so the caller falls back to the
+    /// arrival time.
     pub fn parse_rfc3339(s: &[u8]) -> Option<Timestamp> {
-        let s = std::str::from_utf8(s).ok()?;
-        let b = s.as_bytes();
+        let b = s;
         if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ') || b[13] != b':' || b[16] != b':' {
             return None;
         }
-        let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+        let num = |r: std::ops::Range<usize>| -> Option<i64> {
+            let d = b.get(r)?;
+            d.iter().all(u8::is_ascii_digit).then(|| d.iter().fold(0i64, |n, c| n * 10 + (c - b'0') as i64))
+        };
         let (y, mo, d, h, mi, se) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
-        let mut rest = &s[19..];
-        let mut nanos = 0u32;
-        if let Some(r) = rest.strip_prefix('.') {
-            let digits: String = r.chars().take_while(|c| c.is_ascii_digit()).collect();
-            rest = &r[digits.len()..];
-            let mut n = digits.clone();
-            n.truncate(9);
-            while n.len() < 9 {
-                n.push('0');
+        let mut rest = &b[19..];
+        let mut nanos = 0i64;
+        if let Some(r) = rest.strip_prefix(b".") {
+            let n = r.iter().take_while(|c| c.is_ascii_digit()).count();
+            if n == 0 {
+                return None;
             }
-            nanos = n.parse().ok()?;
+            nanos = r[..n.min(9)].iter().fold(0i64, |acc, c| acc * 10 + (c - b'0') as i64) * 10i64.pow(9 - n.min(9) as u32);
+            rest = &r[n..];
         }
         let offset = match rest {
-            "" | "Z" | "z" => 0,
-            _ => {
-                let sign = if rest.starts_with('-') { -1 } else { 1 };
-                let r = rest.get(1..)?;
-                let (oh, om) = r.split_once(':').unwrap_or((r.get(..2)?, r.get(2..)?));
-                sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60)
+            b"" | b"Z" | b"z" => 0,
+            [sign @ (b'+' | b'-'), r @ ..] => {
+                let digits = |x: &[u8]| -> Option<i64> {
+                    (x.len() == 2 && x.iter().all(u8::is_ascii_digit)).then(|| ((x[0] - b'0') * 10 + (x[1] - b'0')) as i64)
+                };
+                let (oh, om) = match r {
+                    [a, b2, b':', c, d2] => (digits(&[*a, *b2])?, digits(&[*c, *d2])?),
+                    [a, b2, c, d2] => (digits(&[*a, *b2])?, digits(&[*c, *d2])?),
+                    _ => return None,
+                };
+                if oh > 23 || om > 59 {
+                    return None;
+                }
+                (if *sign == b'-' { -1 } else { 1 }) * (oh * 3600 + om * 60)
             }
+            _ => return None,
         };
-        let days = days_from_civil(y, mo, d);
-        Some(Timestamp { secs: days * 86400 + h * 3600 + mi * 60 + se - offset, nanos })
+        // jiff checks that the civil time exists (month, day of month, hour…).
+        let dt = jiff::civil::DateTime::new(
+            i16::try_from(y).ok()?,
+            i8::try_from(mo).ok()?,
+            i8::try_from(d).ok()?,
+            i8::try_from(h).ok()?,
+            i8::try_from(mi).ok()?,
+            i8::try_from(se).ok()?,
+            i32::try_from(nanos).ok()?,
+        )
+        .ok()?;
+        let utc = dt.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp();
+        Some(Timestamp { secs: utc.as_second() - offset, nanos: nanos as u32 })
     }
 }
 
@@ -324,6 +348,10 @@ pub fn substitute_description_with(full: &[u8], ev: &Event, geoip: bool) -> Vec<
                 _ => field_for_description(name, ev),
             };
             if let Some(v) = v {
+                if out.len() + v.len() >= 1024 {
+                    // Past the cap: no need to build the rest.
+                    return full.to_vec();
+                }
                 out.extend_from_slice(v);
             }
             i = start + close + 1;
@@ -375,5 +403,22 @@ mod tests {
         assert_eq!(t2.nanos, 500_000_000);
         assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
         assert!(Timestamp::parse_rfc3339(b"nope").is_none());
+        assert_eq!(Timestamp::parse_rfc3339(b"2024-05-01T10:00:05+0000").unwrap().secs, 1714557605);
+        // Not real times: no normalisation into a neighbouring one.
+        for bad in [
+            "2022-13-45T99:99:99Z",
+            "2023-02-29T00:00:00Z",
+            "2024-04-31T00:00:00Z",
+            "2024-05-01T24:00:00Z",
+            "2024-05-01T10:60:00Z",
+            "2024-05-01T10:00:60Z",
+            "2024-05-01T10:00:00+24:00",
+            "2024-05-01T10:00:00.Z",
+            "2024-05-01T10:00:00 junk",
+            "+024-05-01T10:00:00Z",
+        ] {
+            assert!(Timestamp::parse_rfc3339(bad.as_bytes()).is_none(), "{bad}");
+        }
+        assert!(Timestamp::parse_rfc3339(b"2024-02-29T23:59:59.999999999999Z").is_some());
     }
 }

@@ -15,9 +15,16 @@ fn run(args: &[&str], stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn logtest");
-    // The process may exit before reading (e.g. on a load error).
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
+    // Fed from a thread, so a big input cannot deadlock against a full stdout
+    // pipe; the process may exit before reading (e.g. on a load error).
+    let mut pipe = child.stdin.take().unwrap();
+    let input = stdin.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    let _ = feeder.join();
+    out
 }
 
 #[test]
@@ -175,4 +182,72 @@ fn lines_end_as_in_python_text_mode() {
         .filter_map(|l| l.split("\"full_log\":\"").nth(1).map(|r| r.split('"').next().unwrap_or("").to_string()))
         .collect();
     assert_eq!(logs, ["a", "b", "c", "d"]);
+}
+
+#[test]
+fn events_over_the_request_limit_get_wazuh_s_answer() {
+    // wazuh-logtest's request over 65,535 bytes: analysisd refuses it (7315);
+    // the next event is processed in the same session.
+    let big = format!("{}\nsmall\n", "x".repeat(200_000));
+    let out = run(&["--format", "logtest-json"], big.as_bytes());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], r#"{"message":"(7315): Failure to receive message: size is bigger than expected","error":5}"#);
+    assert!(lines[1].contains("\"full_log\":\"small\""), "{}", lines[1]);
+    let out = run(&[], big.as_bytes());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("\n** Wazuh-logtest error 5: (7315): Failure to receive message: size is bigger than expected\n"), "{err}");
+    // alerts.json (analysisd's own intake): the queue message is cut at 65,535 bytes.
+    let rules_dir = tempdir("big");
+    let dec = write(&rules_dir, "d.xml", "<decoder name=\"x\">\n  <prematch>^x</prematch>\n</decoder>\n");
+    let rules = write(&rules_dir, "r.xml", "<group name=\"g\"><rule id=\"1\" level=\"0\" noalert=\"1\"><description>root</description></rule><rule id=\"100001\" level=\"3\"><decoded_as>x</decoded_as><description>d</description></rule></group>\n");
+    let out = run(&["--decoders", &dec, "--rules", &rules, "--format", "json", "-l", "stdin"], big.as_bytes());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().unwrap();
+    let full_log = first.split("\"full_log\":\"").nth(1).unwrap().split('"').next().unwrap();
+    assert_eq!(full_log.len(), 65535 - "1:stdin:".len());
+}
+
+#[test]
+fn special_files_and_odd_paths() {
+    let d = tempdir("special");
+    // A FIFO among the suites is skipped; the other suite runs.
+    let fifo = d.join("x.ini");
+    let _ = std::fs::remove_file(&fifo);
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    write(&d, "ok.ini", "[s]\nlog 1 pass = hello\nrule = \nalert = \ndecoder = \n");
+    let out = Command::new(env!("CARGO_BIN_EXE_logtest")).arg("test").arg(&d).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ok.ini") && !stdout.contains("x.ini"), "{stdout}");
+    // Given by name, it is refused, not read.
+    let out = Command::new(env!("CARGO_BIN_EXE_logtest")).arg("test").arg(&fifo).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not a regular file"), "{:?}", out);
+    // --rules /dev/zero: an error, at once.
+    let out = run(&["--rules", "/dev/zero"], b"");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/dev/zero") && err.contains("not a regular file"), "{err}");
+    assert_ne!(out.status.code(), Some(0));
+    // A path that exists is a path even if it looks like a glob.
+    let dec = write(&d, "d[1].xml", "<decoder name=\"x\">\n  <prematch>^x</prematch>\n</decoder>\n");
+    let out = run(&["--decoders", &dec, "--format", "json"], b"x\n");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn load_messages_reach_the_user_in_every_mode() {
+    let d = tempdir("messages");
+    let rules = write(
+        &d,
+        "r.xml",
+        "<group name=\"g\">\n<rule id=\"100001\" level=\"3\">\n  <if_sid>99999</if_sid>\n  <match>x</match>\n  <description>orphan</description>\n</rule>\n</group>\n",
+    );
+    let dec = write(&d, "d.xml", "<decoder name=\"x\">\n  <prematch>^x</prematch>\n</decoder>\n");
+    let ini = write(&d, "t.ini", "[s]\nlog 1 pass = x\nrule = \nalert = \ndecoder = x\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_logtest")).args(["test", "--decoders", &dec, "--rules", &rules, &ini]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("r.xml:2") && err.contains("(7617)") && err.contains("99999"), "{err}");
+    // A location no event can come from is pointed at once.
+    let out = run(&["-l", "["], b"hello\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("-l '['") && err.contains("(1106)"), "{err}");
 }

@@ -45,3 +45,39 @@ fn event_clock_compresses_a_replay() {
     let event = ids(Clock::EventField(b"aws.eventTime".to_vec()), &times, 3600);
     assert_eq!(event.last().map(String::as_str), Some("80255"));
 }
+
+#[test]
+fn event_clock_times_going_backwards_are_not_inside_the_window() {
+    // Six failures one day apart, in reverse order: no two within 360 s.
+    let times = ["2024-05-06T10:00:00Z", "2024-05-05T10:00:00Z", "2024-05-04T10:00:00Z", "2024-05-03T10:00:00Z", "2024-05-02T10:00:00Z", "2024-05-01T10:00:00Z"];
+    let event = ids(Clock::EventField(b"aws.eventTime".to_vec()), &times, 0);
+    assert!(event.iter().all(|r| r == "80254"), "{event:?}");
+}
+
+#[test]
+fn event_clock_counts_out_of_order_events_inside_the_window() {
+    // A burst within five minutes whose records come out of order (as in a CloudTrail
+    // file), one of them older than an event stored after it: all six count.
+    let times = ["2024-05-01T10:02:00Z", "2024-05-01T10:00:00Z", "2024-05-01T10:04:00Z", "2024-05-01T10:01:00Z", "2024-05-01T10:03:00Z", "2024-05-01T10:00:30Z"];
+    let event = ids(Clock::EventField(b"aws.eventTime".to_vec()), &times, 0);
+    assert_eq!(event.last().map(String::as_str), Some("80255"), "{event:?}");
+    // A day-old straggler between them neither counts nor hides the others.
+    let times = ["2024-05-01T10:02:00Z", "2024-05-01T10:00:00Z", "2024-05-01T10:04:00Z", "2024-04-30T10:01:00Z", "2024-05-01T10:01:00Z", "2024-05-01T10:03:00Z", "2024-05-01T10:00:30Z"];
+    let event = ids(Clock::EventField(b"aws.eventTime".to_vec()), &times, 0);
+    assert_eq!(event.last().map(String::as_str), Some("80255"), "{event:?}");
+    assert_eq!(event.iter().filter(|r| *r == "80255").count(), 1, "{event:?}");
+}
+
+#[test]
+fn invalid_event_times_fall_back_to_arrival() {
+    let rs = Arc::new(Ruleset::embedded().unwrap());
+    let mut s = Session::new(rs.clone(), SessionOptions { clock: Clock::EventField(b"aws.eventTime".to_vec()), ..common::opts() });
+    let arrival = Timestamp { secs: 1_700_000_000, nanos: 0 };
+    for bad in ["2022-13-45T99:99:99Z", "2023-02-29T10:00:00Z", "9999-99-99T00:00:00Z", "yesterday"] {
+        let p = s.process(b"Wazuh-AWS", &failure(bad, 0), arrival, false).unwrap();
+        assert_eq!(p.time, arrival, "{bad}");
+        let alert = logtest::output::alert::alert_json(&rs, &p, &logtest::output::alert::AlertContext { manager_name: b"m", logtest: false, id_suffix: 0 });
+        let text = String::from_utf8(alert.to_unformatted()).unwrap();
+        assert!(text.starts_with("{\"timestamp\":\"2023-11-14T22:13:20.000+0000\""), "{bad}: {text}");
+    }
+}

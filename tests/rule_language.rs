@@ -70,7 +70,7 @@ fn try_load(tag: &str, rules: &str, lists: &[(&str, &str)]) -> Result<Ruleset, L
     }
     let mut files = RulesetFiles::default();
     files.add_explicit(&[dec], &[rf], &list_paths);
-    Ruleset::load(&files, &MitreDb::embedded())
+    Ruleset::load(&files, &MitreDb::embedded()).map_err(|f| f.error)
 }
 
 fn load(tag: &str, rules: &str) -> Arc<Ruleset> {

@@ -17,7 +17,10 @@ use crate::matcher::OsRegex;
 /// Where a file's bytes come from.
 #[derive(Debug, Clone)]
 pub enum Source {
+    /// A file of a Wazuh home.
     Disk(PathBuf),
+    /// A file given on the command line (`--rules`, `--decoders`, `--lists`).
+    Given(PathBuf),
     Embedded(&'static [u8]),
 }
 
@@ -35,17 +38,50 @@ impl FileRef {
         self.name.rsplit('/').next().unwrap_or(&self.name)
     }
 
-    /// Reads the file. `Ok(None)` when it cannot be opened (Wazuh warns and goes on).
+    /// Reads the file. `Ok(None)` when it does not exist (Wazuh warns and goes
+    /// on). Only regular files of at most [`MAX_FILE`] bytes are read: a FIFO
+    /// would block and `/dev/zero` never ends.
     pub fn read(&self) -> Result<Option<std::borrow::Cow<'static, [u8]>>, std::io::Error> {
         match &self.source {
             Source::Embedded(b) => Ok(Some(std::borrow::Cow::Borrowed(b))),
-            Source::Disk(p) => match std::fs::read(p) {
+            Source::Disk(p) | Source::Given(p) => match read_regular_file(p, MAX_FILE) {
                 Ok(v) => Ok(Some(std::borrow::Cow::Owned(v))),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(e),
             },
         }
     }
+
+    /// The path of a file given on the command line.
+    pub fn given_path(&self) -> Option<&Path> {
+        match &self.source {
+            Source::Given(p) => Some(p),
+            Source::Disk(_) | Source::Embedded(_) => None,
+        }
+    }
+}
+
+/// The largest ruleset file read (the whole upstream ruleset's largest is
+/// under 1 MiB).
+pub const MAX_FILE: u64 = 64 << 20;
+
+/// Reads a regular file of at most `max` bytes; anything else (a directory,
+/// FIFO, device, or a bigger file) is an error saying why.
+pub fn read_regular_file(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
+    }
+    if meta.len() > max {
+        return Err(Error::new(ErrorKind::InvalidInput, format!("larger than {} MiB", max >> 20)));
+    }
+    let mut buf = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)?.take(max + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > max {
+        return Err(Error::new(ErrorKind::InvalidInput, format!("larger than {} MiB", max >> 20)));
+    }
+    Ok(buf)
 }
 
 /// Settings of `<alerts>` that change alert output.
@@ -81,7 +117,8 @@ impl RulesetFiles {
     pub fn from_home(home: &Path) -> Result<RulesetFiles, LoadError> {
         let conf_path = home.join("etc/ossec.conf");
         let conf_name = conf_path.display().to_string();
-        let bytes = std::fs::read(&conf_path).map_err(|e| LoadError::Io { file: conf_name.clone(), error: e.to_string() })?;
+        let bytes =
+            read_regular_file(&conf_path, MAX_FILE).map_err(|e| LoadError::Io { file: conf_name.clone(), error: e.to_string() })?;
         let els = xml::parse(&bytes).map_err(|e| LoadError::Xml { file: conf_name.clone(), line: e.line, msg: e.msg })?;
         let mut decoder_includes = Vec::new();
         let mut decoder_dirs: Vec<(String, Vec<u8>)> = Vec::new();
@@ -145,7 +182,7 @@ impl RulesetFiles {
 
     /// Appends explicit files (already expanded from globs), after the home's.
     pub fn add_explicit(&mut self, decoders: &[PathBuf], rules: &[PathBuf], lists: &[PathBuf]) {
-        let mk = |p: &PathBuf| FileRef { name: p.display().to_string(), source: Source::Disk(p.clone()) };
+        let mk = |p: &PathBuf| FileRef { name: p.display().to_string(), source: Source::Given(p.clone()) };
         self.decoders.extend(decoders.iter().map(mk));
         self.rules.extend(rules.iter().map(mk));
         self.lists.extend(lists.iter().map(mk));

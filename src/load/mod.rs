@@ -21,6 +21,9 @@ pub enum Severity {
     Error,
 }
 
+/// Longest message analysisd keeps for a logtest reply (`OS_BUFFER_SIZE - 1`).
+pub const MAX_MESSAGE: usize = 2047;
+
 /// A non-fatal message produced while loading.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -48,14 +51,16 @@ impl Diagnostic {
         Diagnostic { severity: Severity::Error, message: message.into(), file: Some(file.to_string()), line: Some(line), own: false }
     }
 
-    /// The logtest form: `WARNING: <message>`.
+    /// The logtest form: `WARNING: <message>`, the message cut at 2047 bytes
+    /// as analysisd's message list cuts it (`OS_BUFFER_SIZE`).
     pub fn logtest_text(&self) -> String {
         let p = match self.severity {
             Severity::Info => "INFO",
             Severity::Warning => "WARNING",
             Severity::Error => "ERROR",
         };
-        format!("{p}: {}", self.message)
+        let m = &self.message[..self.message.floor_char_boundary(MAX_MESSAGE)];
+        format!("{p}: {m}")
     }
 }
 
@@ -71,6 +76,23 @@ impl fmt::Display for Diagnostic {
             (Some(file), None) => write!(f, "{p}: {file}: {}", self.message),
             _ => write!(f, "{p}: {}", self.message),
         }
+    }
+}
+
+/// A load that stopped: the fatal problem and every message given before it
+/// (a fatal error must not hide the warnings and errors that led to it).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{error}")]
+pub struct LoadFailure {
+    #[source]
+    pub error: LoadError,
+    /// Messages given before the fatal one, in load order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl From<LoadError> for LoadFailure {
+    fn from(error: LoadError) -> Self {
+        LoadFailure { error, diagnostics: Vec::new() }
     }
 }
 

@@ -24,7 +24,7 @@ use super::{Diagnostic, LoadError};
 use crate::decode::{DecoderType, Decoders};
 use crate::event::{FieldNames, StaticField};
 use crate::lists::{CdbList, Lookup};
-use crate::matcher::{os_match, Kind, Matcher, OsMatch, OsRegex};
+use crate::matcher::{os_match, Kind, Matcher, OsMatch, OsRegex, Pcre2};
 use crate::rules::{
     CompiledRule, Cond, FtsKeys, IpList, IpNet, ListCond, ListField, MitreRefs, Node, Rule, RuleTree, SameField, Search,
     TimeRange,
@@ -49,7 +49,25 @@ pub struct RuleLoader<'a> {
     /// Extra root templates with an id already loaded (`overwrite="yes"` on
     /// an id below 10 adds a second root instead of overwriting).
     root_duplicates: Vec<usize>,
+    /// Set when placing a rule would exceed [`MAX_NODES`]: the load stops.
+    too_big: Option<String>,
+    /// Per `if_group`/`if_level` target: the rules known to match it, and
+    /// how many rules were checked (see [`Self::nodes_matching`]).
+    targets: std::collections::HashMap<Target, (Vec<usize>, usize)>,
 }
+
+/// What an `if_group` or `if_level` looks for.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Target {
+    Group(Vec<u8>),
+    /// Internal level at least this.
+    Level(i64),
+}
+
+/// Most positions (tree nodes) a rule tree may have. The stock ruleset has
+/// 8,451; each costs about 150 bytes with its bookkeeping, so this
+/// bounds a tree to ~150 MB.
+const MAX_NODES: usize = 1_000_000;
 
 /// Upstream's `OS_SIZE_2048`, the `loadmemory` bound.
 const LOADMEMORY_MAX: usize = 2048;
@@ -252,6 +270,8 @@ impl<'a> RuleLoader<'a> {
             adapt_rule_60000: false,
             err_line: 0,
             root_duplicates: Vec::new(),
+            too_big: None,
+            targets: Default::default(),
         }
     }
 
@@ -294,7 +314,12 @@ impl<'a> RuleLoader<'a> {
                 }
                 self.err_line = r.line;
                 match self.parse_rule(name, r, j, &gname) {
-                    Ok(Parsed::Rule(rule)) => self.add(*rule),
+                    Ok(Parsed::Rule(rule)) => {
+                        self.add(*rule);
+                        if let Some(m) = self.too_big.take() {
+                            return Err(fatal(r.line, m));
+                        }
+                    }
                     Ok(Parsed::Dropped) => {}
                     Err(m) => return Err(fatal(self.err_line, m)),
                 }
@@ -908,6 +933,12 @@ impl<'a> RuleLoader<'a> {
             let (txt, cdb) = list_names(&l.name);
             txt == path || cdb == path
         });
+        // A list given with --lists also answers to any path of the same file.
+        let found = found.or_else(|| {
+            let (txt, _) = list_names(&path);
+            let canonical = std::fs::canonicalize(&txt).ok()?;
+            self.lists.iter().position(|l| l.canonical.as_ref() == Some(&canonical))
+        });
         let Some(list) = found else {
             self.warn(format!("(7616): List '{}' could not be loaded. Rule '{}' will be ignored.", path, id), file, c.line);
             return Ok(Flow::Skip);
@@ -1098,6 +1129,7 @@ impl<'a> RuleLoader<'a> {
                 }
             }
             self.tree.nodes.truncate(nodes_before);
+            self.forget_targets_from(ri);
             self.tree.rules.pop();
             self.tree.has_sid_list.pop();
             self.tree.feeds_groups.pop();
@@ -1115,7 +1147,8 @@ impl<'a> RuleLoader<'a> {
     }
 
     fn new_node(&mut self, ri: usize, parent: Option<usize>) -> usize {
-        self.tree.nodes.push(Node { rule: ri, children: Vec::new(), parent });
+        let depth = parent.map_or(0, |p| self.tree.nodes[p].depth + 1);
+        self.tree.nodes.push(Node { rule: ri, children: Vec::new(), parent, depth });
         let n = self.tree.nodes.len() - 1;
         self.tree.nodes_of[ri].push(n);
         n
@@ -1123,6 +1156,18 @@ impl<'a> RuleLoader<'a> {
 
     /// Adds rule `ri` as a child of node `parent` (`_OS_AddRule`).
     fn add_child(&mut self, parent: usize, ri: usize) {
+        if self.tree.nodes.len() >= MAX_NODES {
+            if self.too_big.is_none() {
+                let id = self.tree.rules[ri].id;
+                self.too_big = Some(format!(
+                    "Rule '{id}' would take the rule tree past {MAX_NODES} positions. A rule sits once under every position \
+                     of every rule its if_sid, if_group or if_level names, and its children under each of those: rules that \
+                     match their own if_group (or if_level) double the tree with each one. Wazuh would build this tree; \
+                     narrow the if_group/if_level of this rule or of the rules it names."
+                ));
+            }
+            return;
+        }
         let n = self.new_node(ri, Some(parent));
         let mut children = std::mem::take(&mut self.tree.nodes[parent].children);
         RuleTree::insert_sorted(&self.tree.rules, &self.tree.nodes, &mut children, n);
@@ -1152,7 +1197,7 @@ impl<'a> RuleLoader<'a> {
                 return false;
             }
             let level = level.wrapping_mul(100);
-            let targets = self.nodes_where(|r| r.internal_level as i64 >= level as i64 && r.id != id);
+            let targets = self.nodes_matching(Target::Level(level as i64), id);
             if targets.is_empty() {
                 self.warn(
                     format!("(7608): Level ID '{}' was not found. Invalid 'if_level'. Rule '{}' will be ignored.", level, id),
@@ -1167,7 +1212,7 @@ impl<'a> RuleLoader<'a> {
             return true;
         }
         if let Some(g) = self.tree.rules[ri].if_group.clone() {
-            let targets = self.nodes_where(|r| r.id != id && os_match::word_match(&g, &r.groups));
+            let targets = self.nodes_matching(Target::Group(g.clone()), id);
             if targets.is_empty() {
                 self.warn(
                     format!("(7610): Group '{}' was not found. Invalid 'if_group'. Rule '{}' will be ignored.", lossy(&g), id),
@@ -1275,16 +1320,41 @@ impl<'a> RuleLoader<'a> {
         self.tree.roots.iter().copied().find(|&n| self.tree.rules[self.tree.nodes[n].rule].category == cat)
     }
 
-    /// Every node of every rule that satisfies `pred` (the order of attachment
-    /// does not matter: each parent keeps its own sorted child list).
-    fn nodes_where(&self, pred: impl Fn(&Rule) -> bool) -> Vec<usize> {
+    /// Every node of every rule (other than those with id `id`) that an
+    /// `if_group` or `if_level` names (the order of attachment does not
+    /// matter: each parent keeps its own sorted child list). Which rules match
+    /// a pattern is kept per pattern and extended as rules are added, so a
+    /// file of 100,000 `if_group` rules checks each rule once per distinct
+    /// pattern instead of once per rule placed.
+    fn nodes_matching(&mut self, target: Target, id: u32) -> Vec<usize> {
+        let rules = &self.tree.rules;
+        let (matched, checked) = self.targets.entry(target.clone()).or_default();
+        for (ri, r) in rules.iter().enumerate().skip(*checked) {
+            let hit = match &target {
+                Target::Level(level) => r.internal_level as i64 >= *level,
+                Target::Group(g) => os_match::word_match(g, &r.groups),
+            };
+            if hit {
+                matched.push(ri);
+            }
+        }
+        *checked = rules.len();
         let mut out = Vec::new();
-        for (ri, r) in self.tree.rules.iter().enumerate() {
-            if pred(r) {
+        for &ri in matched.iter() {
+            if rules[ri].id != id {
                 out.extend_from_slice(&self.tree.nodes_of[ri]);
             }
         }
         out
+    }
+
+    /// Forgets what [`Self::nodes_matching`] knows about rules from `ri` on
+    /// (a rule was dropped, or replaced by an overwrite).
+    fn forget_targets_from(&mut self, ri: usize) {
+        for (matched, checked) in self.targets.values_mut() {
+            matched.retain(|&x| x < ri);
+            *checked = (*checked).min(ri);
+        }
     }
 
     /// The loaded rules with this id: the first definition, then any extra
@@ -1311,25 +1381,38 @@ impl<'a> RuleLoader<'a> {
             candidates.push(placing);
         }
         let t = &self.tree;
+        let nodes: Vec<usize> = candidates.iter().flat_map(|&ri| t.nodes_of[ri].iter().copied()).collect();
+        // A node can only be blocked by another node of `sid` that sits in the
+        // sibling list of one of its ancestors: a lone node never is, and the
+        // walk up need not go above the shallowest candidate.
+        if nodes.len() <= 1 {
+            return nodes;
+        }
         let is_sid = |n: usize| t.rules[t.nodes[n].rule].id as i64 == sid as i64;
-        candidates
+        let lists: Vec<Option<usize>> = nodes.iter().map(|&n| t.nodes[n].parent).collect();
+        let shallowest = nodes.iter().map(|&n| t.nodes[n].depth).min().unwrap_or(0);
+        nodes
             .iter()
-            .flat_map(|&ri| t.nodes_of[ri].iter().copied())
+            .copied()
             .filter(|&n| {
                 let mut cur = n;
-                loop {
-                    let list = match t.nodes[cur].parent {
-                        Some(p) => &t.nodes[p].children,
-                        None => &t.roots,
-                    };
-                    if list.iter().take_while(|&&x| x != cur).any(|&x| is_sid(x)) {
-                        return false;
+                while t.nodes[cur].depth >= shallowest {
+                    let parent = t.nodes[cur].parent;
+                    if lists.contains(&parent) {
+                        let list = match parent {
+                            Some(p) => &t.nodes[p].children,
+                            None => &t.roots,
+                        };
+                        if list.iter().take_while(|&&x| x != cur).any(|&x| is_sid(x)) {
+                            return false;
+                        }
                     }
-                    match t.nodes[cur].parent {
+                    match parent {
                         Some(p) => cur = p,
-                        None => return true,
+                        None => break,
                     }
                 }
+                true
             })
             .collect()
     }
@@ -1406,6 +1489,8 @@ impl<'a> RuleLoader<'a> {
                 line,
             );
         }
+        // Its groups and level change: what matched before may not now.
+        self.forget_targets_from(existing);
         let old = &mut self.tree.rules[existing];
         let mut new = new;
         new.if_sid = old.if_sid.take();
@@ -1508,8 +1593,8 @@ fn list_field(field: &[u8], names: &mut FieldNames) -> ListField {
 /// (optionally `::ffff:`-prefixed) with a CIDR or dotted mask, then the IPv6
 /// forms with an optional prefix. PCRE2, so `$` also matches before a final
 /// newline.
-fn ip_patterns() -> &'static [pcre2::bytes::Regex] {
-    static P: OnceLock<Vec<pcre2::bytes::Regex>> = OnceLock::new();
+fn ip_patterns() -> &'static [Pcre2] {
+    static P: OnceLock<Vec<Pcre2>> = OnceLock::new();
     P.get_or_init(|| {
         const V4: &str = r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
         const P6: &str = r"12[0-8]|1[0-1][0-9]|[0-9]?[0-9]";
@@ -1529,7 +1614,7 @@ fn ip_patterns() -> &'static [pcre2::bytes::Regex] {
             v.push(format!("^({body})(?:/({P6}))?$"));
         }
         v.push("^(::)$".to_string());
-        v.into_iter().map(|p| pcre2::bytes::Regex::new(&p).expect("upstream address pattern")).collect()
+        v.into_iter().map(|p| Pcre2::compile(p.as_bytes()).expect("upstream address pattern")).collect()
     })
 }
 
@@ -1543,9 +1628,10 @@ fn parse_ip(text: &[u8]) -> Option<IpNet> {
     }
     let pats = ip_patterns();
     for (i, re) in pats.iter().enumerate() {
-        let Ok(Some(caps)) = re.captures(s) else { continue };
-        let addr = caps.get(1)?.as_bytes();
-        let mask = caps.get(2).map(|m| m.as_bytes());
+        let Some(caps) = re.captures(s) else { continue };
+        let group = |i: usize| caps.get(i).copied().flatten().map(|(a, b)| &s[a..b]);
+        let addr = group(1)?;
+        let mask = group(2);
         let addr = std::str::from_utf8(addr).ok()?;
         if i == 0 {
             let a = u32::from(addr.parse::<Ipv4Addr>().ok()?);

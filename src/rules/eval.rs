@@ -67,7 +67,45 @@ pub fn evaluate(ctx: &mut Ctx<'_>, corr: &mut Correlation) -> Outcome {
     out
 }
 
-fn check_node(ctx: &mut Ctx<'_>, corr: &mut Correlation, node: usize, out: &mut Outcome) -> Option<usize> {
+/// Tries the subtree at `root` depth-first, without recursion (an `if_sid`
+/// chain may be tens of thousands of rules deep). Returns the rule that wins.
+fn check_node(ctx: &mut Ctx<'_>, corr: &mut Correlation, root: usize, out: &mut Outcome) -> Option<usize> {
+    let tree = ctx.tree;
+    if !enter(ctx, corr, root, out) {
+        return None;
+    }
+    // Matched nodes on the path from `root`, each with the next child to try.
+    let mut path: Vec<(usize, usize)> = vec![(root, 0)];
+    while let Some(top) = path.last_mut() {
+        let (node, next) = *top;
+        let children = &tree.nodes[node].children;
+        if let Some(&child) = children.get(next) {
+            top.1 += 1;
+            if enter(ctx, corr, child, out) {
+                path.push((child, 0));
+            }
+            continue;
+        }
+        // Every child failed (or there were none): the node answers for itself.
+        path.pop();
+        let ri = tree.nodes[node].rule;
+        if tree.rules[ri].noalert {
+            continue;
+        }
+        if let Some(&(parent, _)) = path.last() {
+            out.parent = Some(tree.nodes[parent].rule);
+        }
+        let ft = &mut corr.firedtimes[ri];
+        *ft += 1;
+        out.firedtimes = *ft;
+        return Some(ri);
+    }
+    None
+}
+
+/// Checks one node's rule (its conditions, then its correlation search);
+/// true when it matched and its children are to be tried.
+fn enter(ctx: &mut Ctx<'_>, corr: &mut Correlation, node: usize, out: &mut Outcome) -> bool {
     let tree = ctx.tree;
     let ri = tree.nodes[node].rule;
     let rule = &tree.rules[ri];
@@ -79,7 +117,7 @@ fn check_node(ctx: &mut Ctx<'_>, corr: &mut Correlation, node: usize, out: &mut 
         d.push(String::from_utf8_lossy(&line).into_owned());
     }
     if !conditions(ctx, corr, rule, ri, out) {
-        return None;
+        return false;
     }
     // The search runs while the rule is a context rule without check_diff
     // (an overwrite without if_matched_* keeps the search but clears context).
@@ -89,32 +127,15 @@ fn check_node(ctx: &mut Ctx<'_>, corr: &mut Correlation, node: usize, out: &mut 
         && !corr.search(rule, ri, ctx.ev, &mut out.matched, ctx.now, &mut out.previous)
     {
         out.previous.clear();
-        return None;
+        return false;
     }
     if let Some(d) = ctx.debug.as_deref_mut() {
         d.push(format!("*Rule {} matched", rule.id));
-    }
-    let children = &tree.nodes[node].children;
-    if !children.is_empty() {
-        if let Some(d) = ctx.debug.as_deref_mut() {
+        if !tree.nodes[node].children.is_empty() {
             d.push("*Trying child rules".to_string());
         }
-        for &c in children {
-            if let Some(found) = check_node(ctx, corr, c, out) {
-                if out.parent.is_none() {
-                    out.parent = Some(ri);
-                }
-                return Some(found);
-            }
-        }
     }
-    if rule.noalert {
-        return None;
-    }
-    let ft = &mut corr.firedtimes[ri];
-    *ft += 1;
-    out.firedtimes = *ft;
-    Some(ri)
+    true
 }
 
 fn conditions(ctx: &mut Ctx<'_>, corr: &mut Correlation, r: &Rule, ri: usize, out: &mut Outcome) -> bool {

@@ -301,6 +301,8 @@ pub struct Node {
     pub children: Vec<usize>,
     /// The node whose child list holds this one (`None` for roots).
     pub parent: Option<usize>,
+    /// Distance from the root (0 for roots).
+    pub depth: u32,
 }
 
 /// The rule tree.
@@ -331,10 +333,12 @@ impl RuleTree {
         self.nodes.len()
     }
 
-    /// Inserts node `n` into `list` keeping internal levels descending, stable.
+    /// Inserts node `n` into `list` keeping internal levels descending, stable
+    /// (after every node of the same level). The list is sorted, so a binary
+    /// search finds the place: a category root with 100,000 children is common.
     pub(crate) fn insert_sorted(rules: &[Rule], nodes: &[Node], list: &mut Vec<usize>, n: usize) {
         let lvl = rules[nodes[n].rule].internal_level;
-        let pos = list.iter().position(|&x| lvl > rules[nodes[x].rule].internal_level).unwrap_or(list.len());
+        let pos = list.partition_point(|&x| rules[nodes[x].rule].internal_level >= lvl);
         list.insert(pos, n);
     }
 }
