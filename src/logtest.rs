@@ -30,10 +30,14 @@ pub fn new_token() -> String {
 /// What one event gave.
 #[derive(Debug)]
 pub struct Reply {
-    /// The reply's `data` object.
+    /// The reply's `data` object; for a refused request (see
+    /// [`Reply::refused`]) the whole response, which has no `data`.
     pub data: Json,
     /// The processed event (absent when processing failed).
     pub processed: Option<Processed>,
+    /// The request was refused before processing (too big): `data` is the
+    /// whole `{"message", "error"}` response.
+    pub refused: bool,
 }
 
 /// The largest request wazuh-analysisd reads (`OS_RecvSecureTCP(…, OS_MAXSTR - 1)`):
@@ -113,13 +117,15 @@ pub struct LogtestSession {
     /// session (and after `max_sessions` of them its logtest thread hangs,
     /// which we do not copy).
     broken: bool,
+    /// A reply carried the token, so the client now sends it.
+    client_token: bool,
 }
 
 impl LogtestSession {
     pub fn new(rs: Arc<Ruleset>, opts: SessionOptions, token: String) -> LogtestSession {
         let pending = session_start_messages(&rs, &token);
         let broken = rs.diagnostics.iter().any(|d| !d.own && d.severity == crate::load::Severity::Error);
-        LogtestSession { session: Session::new(rs, opts), token, pending: Some(pending), broken }
+        LogtestSession { session: Session::new(rs, opts), token, pending: Some(pending), broken, client_token: false }
     }
 
     pub fn token(&self) -> &str {
@@ -136,6 +142,21 @@ impl LogtestSession {
         &mut self.session
     }
 
+    /// Processes one event as the `wazuh-logtest` client sends it: a request
+    /// over [`MAX_REQUEST`] bytes is refused as analysisd refuses it.
+    pub fn process_from_client(&mut self, location: &[u8], event: &[u8], now: Timestamp, rules_debug: bool) -> Reply {
+        let token = self.client_token.then_some(self.token.as_str());
+        if client_request_len(location, event, token, rules_debug) > MAX_REQUEST {
+            return Self::refused();
+        }
+        self.process(location, event, now, rules_debug)
+    }
+
+    /// The reply to a request too big to read.
+    pub fn refused() -> Reply {
+        Reply { data: oversize_response(), processed: None, refused: true }
+    }
+
     /// Processes one event as a `log_processing` request.
     pub fn process(&mut self, location: &[u8], event: &[u8], now: Timestamp, rules_debug: bool) -> Reply {
         if self.broken {
@@ -146,18 +167,19 @@ impl LogtestSession {
                 (b"messages".to_vec(), Json::Array(messages.iter().map(|m| s(m)).collect())),
                 (b"codemsg".to_vec(), Json::Number(-1.0)),
             ]);
-            return Reply { data, processed: None };
+            return Reply { data, processed: None, refused: false };
         }
         let mut messages = self.pending.take().unwrap_or_default();
         match self.session.process(location, event, now, rules_debug) {
             Ok(p) => {
+                self.client_token = true;
                 let rs = self.session.ruleset();
                 let ctx = AlertContext { manager_name: &self.session.options().manager_name, logtest: true, id_suffix: 0 };
                 let output = alert::alert_json(rs, &p, &ctx);
                 messages.extend(keep_last(p.messages.clone()));
                 let debug = if rules_debug { p.rules_debug.as_deref() } else { None };
                 let data = alert::logtest_response(output, &self.token, &messages, debug, p.alert);
-                Reply { data, processed: Some(p) }
+                Reply { data, processed: Some(p), refused: false }
             }
             Err(e) => {
                 // As the daemon answers: the error messages and codemsg -1, no output.
@@ -169,7 +191,7 @@ impl LogtestSession {
                     (b"token".to_vec(), s(&self.token)),
                     (b"codemsg".to_vec(), Json::Number(-1.0)),
                 ]);
-                Reply { data, processed: None }
+                Reply { data, processed: None, refused: false }
             }
         }
     }

@@ -309,24 +309,26 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
             }
             continue;
         }
-        let token = (!prev_token.is_empty()).then(|| String::from_utf8_lossy(&prev_token).into_owned());
-        if long || logtest::logtest::client_request_len(args.location.as_bytes(), &line, token.as_deref(), args.verbose) > logtest::logtest::MAX_REQUEST {
+        let reply = if long {
+            LogtestSession::refused()
+        } else {
+            session.process_from_client(args.location.as_bytes(), &line, Timestamp::now(), args.verbose)
+        };
+        if reply.refused {
             // wazuh-analysisd refuses the request without reading it.
-            let response = logtest::logtest::oversize_response();
             match args.format {
                 Format::LogtestJson => {
-                    let _ = out.write_all(&response.to_unformatted());
+                    let _ = out.write_all(&reply.data.to_unformatted());
                     let _ = out.write_all(b"\n");
                 }
                 _ => {
                     let mut buf = Vec::new();
-                    logtest_text::render_reply(&prev_token, &response, &mut buf);
+                    logtest_text::render_reply(&prev_token, &reply.data, &mut buf);
                     let _ = err.write_all(&buf);
                 }
             }
             continue;
         }
-        let reply = session.process(args.location.as_bytes(), &line, Timestamp::now(), args.verbose);
         match args.format {
             Format::Json => {}
             Format::LogtestJson => {

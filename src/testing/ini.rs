@@ -236,7 +236,7 @@ pub fn run_case(
     let mut responses = Vec::new();
     let mut got = [String::new(), String::new(), String::new()];
     for ev in &case.events {
-        let reply = session.process(b"stdin", ev.as_bytes(), crate::session::Timestamp::now(), false);
+        let reply = session.process_from_client(b"stdin", ev.as_bytes(), crate::session::Timestamp::now(), false);
         // A failed event keeps the previous result, as the CLI does.
         if reply.processed.is_some() {
             got = logtest_text::unit_triple(&reply.data).map(|v| String::from_utf8_lossy(&v).into_owned());
