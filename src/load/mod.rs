@@ -71,10 +71,11 @@ impl fmt::Display for Diagnostic {
             Severity::Warning => "warning",
             Severity::Error => "error",
         };
+        let m = &self.message[..self.message.floor_char_boundary(MAX_MESSAGE)];
         match (&self.file, self.line) {
-            (Some(file), Some(line)) => write!(f, "{p}: {file}:{line}: {}", self.message),
-            (Some(file), None) => write!(f, "{p}: {file}: {}", self.message),
-            _ => write!(f, "{p}: {}", self.message),
+            (Some(file), Some(line)) => write!(f, "{p}: {file}:{line}: {m}"),
+            (Some(file), None) => write!(f, "{p}: {file}: {m}"),
+            _ => write!(f, "{p}: {m}"),
         }
     }
 }
