@@ -36,7 +36,8 @@ fn main() {
         for f in found {
             println!("cargo:rerun-if-changed={}", f.display());
             let rel = f.strip_prefix(&base).unwrap().to_string_lossy().replace('\\', "/");
-            writeln!(code, "    ({:?}, include_bytes!({:?})),", format!("{prefix}{rel}"), f.display().to_string()).unwrap();
+            writeln!(code, "    ({:?}, include_bytes!({:?})),", format!("{prefix}{rel}"), f.display().to_string())
+                .unwrap();
         }
         writeln!(code, "];").unwrap();
     }

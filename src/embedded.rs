@@ -8,7 +8,8 @@ use crate::load::config::{AlertSettings, FileRef, RulesetFiles, Source};
 
 /// The embedded ruleset's file list, in Wazuh's load order.
 pub fn files() -> RulesetFiles {
-    let mk = |(name, bytes): &(&str, &'static [u8])| FileRef { name: name.to_string(), source: Source::Embedded(bytes) };
+    let mk =
+        |(name, bytes): &(&str, &'static [u8])| FileRef { name: name.to_string(), source: Source::Embedded(bytes) };
     let mut decoders: Vec<FileRef> = DECODERS.iter().map(mk).collect();
     let mut rules: Vec<FileRef> = RULES.iter().map(mk).collect();
     decoders.sort_by(|a, b| a.basename().as_bytes().cmp(b.basename().as_bytes()));

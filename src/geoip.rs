@@ -41,7 +41,10 @@ pub struct GeoIp {
 
 impl fmt::Debug for GeoIp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GeoIp").field("path", &self.path).field("database_type", &self.reader.metadata().database_type).finish()
+        f.debug_struct("GeoIp")
+            .field("path", &self.path)
+            .field("database_type", &self.reader.metadata().database_type)
+            .finish()
     }
 }
 
@@ -60,10 +63,8 @@ impl GeoIp {
 
     /// A database from its bytes (the path in errors and `Debug` is empty).
     pub fn from_bytes(buf: Vec<u8>) -> Result<GeoIp, GeoIpError> {
-        let reader = Reader::from_source(buf).map_err(|e| GeoIpError {
-            path: PathBuf::new(),
-            reason: format!("not a MaxMind DB (.mmdb) file: {e}"),
-        })?;
+        let reader = Reader::from_source(buf)
+            .map_err(|e| GeoIpError { path: PathBuf::new(), reason: format!("not a MaxMind DB (.mmdb) file: {e}") })?;
         Ok(GeoIp { reader, path: PathBuf::new() })
     }
 
@@ -132,7 +133,10 @@ pub fn inet_addr(s: &[u8]) -> Option<Ipv4Addr> {
             return None;
         }
         // strtoul(…, 0)
-        let (base, start) = if s[i] == b'0' && matches!(s.get(i + 1), Some(b'x' | b'X')) && s.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit()) {
+        let (base, start) = if s[i] == b'0'
+            && matches!(s.get(i + 1), Some(b'x' | b'X'))
+            && s.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit())
+        {
             (16, i + 2)
         } else if s[i] == b'0' {
             (8, i)
@@ -188,7 +192,14 @@ mod tests {
         w.insert_v4([8, 0, 0, 0], 8, city("US", None));
         w.insert_v4([8, 8, 8, 0], 24, city("US", Some("California")));
         w.insert_v4([41, 78, 120, 0], 24, city("CF", Some("Haut-Mbomou")));
-        w.insert_v4([10, 0, 0, 0], 8, Value::Map(vec![("registered_country".into(), Value::Map(vec![("iso_code".into(), Value::Str("DE".into()))]))]));
+        w.insert_v4(
+            [10, 0, 0, 0],
+            8,
+            Value::Map(vec![(
+                "registered_country".into(),
+                Value::Map(vec![("iso_code".into(), Value::Str("DE".into()))]),
+            )]),
+        );
         w.insert_v4([11, 0, 0, 0], 8, city("X", Some("Nowhere")));
         w.insert_v4([12, 0, 0, 0], 8, Value::Map(vec![("city".into(), Value::Str("no country".into()))]));
         w.insert_v4([13, 0, 0, 0], 8, city("FR", Some(&"x".repeat(300))));
@@ -229,7 +240,20 @@ mod tests {
         assert_eq!(a("16909060").as_deref(), Some("1.2.3.4"));
         assert_eq!(a("0x7f.0.0.1").as_deref(), Some("127.0.0.1"));
         assert_eq!(a("255.255.255.255").as_deref(), Some("255.255.255.255"));
-        for bad in ["1.2.3.256", "1.2.3.4.5", "08.1.1.1", "1..2.3", ".1.2.3", "1.2.3.", "0x", "a.b.c.d", "1.2.65536", "4294967296", "-1.2.3.4", " 1.2.3.4"] {
+        for bad in [
+            "1.2.3.256",
+            "1.2.3.4.5",
+            "08.1.1.1",
+            "1..2.3",
+            ".1.2.3",
+            "1.2.3.",
+            "0x",
+            "a.b.c.d",
+            "1.2.65536",
+            "4294967296",
+            "-1.2.3.4",
+            " 1.2.3.4",
+        ] {
             assert_eq!(a(bad), None, "{bad}");
         }
     }

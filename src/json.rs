@@ -700,10 +700,7 @@ impl Json {
 
     pub fn get_ci_mut(&mut self, key: &[u8]) -> Option<&mut Json> {
         match self {
-            Json::Object(m) => m
-                .iter_mut()
-                .find(|(k, _)| k.eq_ignore_ascii_case(key))
-                .map(|(_, v)| v),
+            Json::Object(m) => m.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -1025,7 +1022,10 @@ mod tests {
         assert_eq!(one(r#"{"n":[[1,2],["a"]]}"#), r#"[[1, 2], ["a"]]"#);
         assert_eq!(one(r#"{"n":[]}"#), "[]");
         assert_eq!(one(r#"{"n":[{}]}"#), "[{\n\t}]");
-        assert_eq!(one(r#"{"n":[1.5, 3000000000, 1e300, -0.0, null, true, false]}"#), "[1.5, 3000000000, 1e+300, 0, null, true, false]");
+        assert_eq!(
+            one(r#"{"n":[1.5, 3000000000, 1e300, -0.0, null, true, false]}"#),
+            "[1.5, 3000000000, 1e+300, 0, null, true, false]"
+        );
         assert_eq!(one(r#"{"n":["a\"b\\c/d\n\u0001\u00e9"]}"#), "[\"a\\\"b\\\\c/d\\n\\u0001\u{e9}\"]");
         assert_eq!(
             one(r#"{"n":[{"a":{"b":[{"c":{}}]},"d":[]}]}"#),
@@ -1061,7 +1061,10 @@ mod tests {
     fn spec_csv_mode() {
         assert_eq!(one_csv(r#"{"a":["a",{"x":1}]}"#).as_deref(), Some("a,"));
         assert_eq!(one_csv(r#"{"a":[{"x":1},"a"]}"#).as_deref(), Some("a"));
-        assert_eq!(one_csv(r#"{"a":["x",1,1.5,null,true,false,[1],"y"]}"#).as_deref(), Some("x,1,1.500000,null,true,false,y"));
+        assert_eq!(
+            one_csv(r#"{"a":["x",1,1.5,null,true,false,[1],"y"]}"#).as_deref(),
+            Some("x,1,1.500000,null,true,false,y")
+        );
         assert_eq!(one_csv(r#"{"a":[]}"#), None);
         assert_eq!(one_csv(r#"{"a":[[1],{}]}"#), None);
         assert_eq!(one_csv(r#"{"a":[""]}"#), None);
@@ -1130,7 +1133,10 @@ mod tests {
     fn parse_tolerance() {
         assert!(parse_prefix(b"").is_none());
         assert!(parse_prefix(b"   ").is_none());
-        assert_eq!(parse_prefix(b" \x01\t{\"a\":1} garbage"), Some(Json::Object(vec![(b"a".to_vec(), Json::Number(1.0))])));
+        assert_eq!(
+            parse_prefix(b" \x01\t{\"a\":1} garbage"),
+            Some(Json::Object(vec![(b"a".to_vec(), Json::Number(1.0))]))
+        );
         assert!(parse_complete(b"{\"a\":1} garbage").is_none());
         assert!(parse_complete(b"{\"a\":1} \n\x01\x1f ").is_some());
         assert!(parse_complete(b"[1,2]\0garbage").is_some());
@@ -1184,7 +1190,10 @@ mod tests {
         assert!(parse_prefix(br#""\x""#).is_none());
         assert!(parse_prefix(b"\"abc").is_none());
         assert!(parse_prefix(b"\"abc\\\"").is_none());
-        assert_eq!(parse_prefix(b"\"\\/\\b\\f\\n\\r\\t\\\"\\\\\""), Some(Json::String(b"/\x08\x0c\n\r\t\"\\".to_vec())));
+        assert_eq!(
+            parse_prefix(b"\"\\/\\b\\f\\n\\r\\t\\\"\\\\\""),
+            Some(Json::String(b"/\x08\x0c\n\r\t\"\\".to_vec()))
+        );
         assert_eq!(parse_prefix(b"\"\xff\x01\t\""), Some(Json::String(b"\xff\x01\t".to_vec())));
         // "\u1\"a" consumes the escaped quote as hex digits: NUL → truncated.
         assert_eq!(parse_prefix(br#""x\u1\"ab""#), Some(Json::String(b"x".to_vec())));
@@ -1230,8 +1239,14 @@ mod tests {
 
     #[test]
     fn printing() {
-        assert_eq!(un(r#" { "a" : [ 1 , 2.5 , "x" ] , "b" : { } , "c" : [ ] , "d" : null } "#), r#"{"a":[1,2.5,"x"],"b":{},"c":[],"d":null}"#);
-        assert_eq!(fmt(r#"{"a":[1,2.5,"x"],"b":{},"c":[],"d":{"e":true}}"#), "{\n\t\"a\":\t[1, 2.5, \"x\"],\n\t\"b\":\t{\n\t},\n\t\"c\":\t[],\n\t\"d\":\t{\n\t\t\"e\":\ttrue\n\t}\n}");
+        assert_eq!(
+            un(r#" { "a" : [ 1 , 2.5 , "x" ] , "b" : { } , "c" : [ ] , "d" : null } "#),
+            r#"{"a":[1,2.5,"x"],"b":{},"c":[],"d":null}"#
+        );
+        assert_eq!(
+            fmt(r#"{"a":[1,2.5,"x"],"b":{},"c":[],"d":{"e":true}}"#),
+            "{\n\t\"a\":\t[1, 2.5, \"x\"],\n\t\"b\":\t{\n\t},\n\t\"c\":\t[],\n\t\"d\":\t{\n\t\t\"e\":\ttrue\n\t}\n}"
+        );
         assert_eq!(fmt("{}"), "{\n}");
         assert_eq!(fmt("[]"), "[]");
         assert_eq!(fmt("\"x\""), "\"x\"");
@@ -1260,7 +1275,10 @@ mod tests {
             // Re-printing is stable.
             assert_eq!(p(std::str::from_utf8(&u).unwrap_or("")).to_unformatted(), u);
         }
-        assert_eq!(un(r#"{"g":-1.5e-07,"h":1E2,"i":123456789012345678}"#), r#"{"g":-1.5e-07,"h":100,"i":1.2345678901234568e+17}"#);
+        assert_eq!(
+            un(r#"{"g":-1.5e-07,"h":1E2,"i":123456789012345678}"#),
+            r#"{"g":-1.5e-07,"h":100,"i":1.2345678901234568e+17}"#
+        );
     }
 
     /// Tiny LCG; no extra dependencies.

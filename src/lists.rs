@@ -147,7 +147,10 @@ mod tests {
 
     #[test]
     fn text_format() {
-        let l = CdbList::parse("x", b"admin:\nbob:finance\n\"a0:a0:a0\":\n192.168.:\nx:\"a:b\" junk\nk:v:w\n#c:d\nnocolon\nbob:other\r\n");
+        let l = CdbList::parse(
+            "x",
+            b"admin:\nbob:finance\n\"a0:a0:a0\":\n192.168.:\nx:\"a:b\" junk\nk:v:w\n#c:d\nnocolon\nbob:other\r\n",
+        );
         assert_eq!(l.get(b"admin"), Some(&b""[..]));
         assert_eq!(l.get(b"bob"), Some(&b"finance"[..]));
         assert_eq!(l.get(b"a0:a0:a0"), Some(&b""[..]));

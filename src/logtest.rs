@@ -47,7 +47,10 @@ pub const MAX_REQUEST: usize = 65535;
 /// The reply to a request over [`MAX_REQUEST`] bytes (the whole response, not a `data` object).
 pub fn oversize_response() -> Json {
     Json::Object(vec![
-        (b"message".to_vec(), Json::String(b"(7315): Failure to receive message: size is bigger than expected".to_vec())),
+        (
+            b"message".to_vec(),
+            Json::String(b"(7315): Failure to receive message: size is bigger than expected".to_vec()),
+        ),
         (b"error".to_vec(), Json::Number(5.0)),
     ])
 }
@@ -174,7 +177,8 @@ impl LogtestSession {
             Ok(p) => {
                 self.client_token = true;
                 let rs = self.session.ruleset();
-                let ctx = AlertContext { manager_name: &self.session.options().manager_name, logtest: true, id_suffix: 0 };
+                let ctx =
+                    AlertContext { manager_name: &self.session.options().manager_name, logtest: true, id_suffix: 0 };
                 let output = alert::alert_json(rs, &p, &ctx);
                 messages.extend(keep_last(p.messages.clone()));
                 let debug = if rules_debug { p.rules_debug.as_deref() } else { None };

@@ -14,10 +14,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use logtest::geoip::GeoIp;
 use logtest::json::Json;
 use logtest::load::config::RulesetFiles;
+use logtest::logtest::{new_token, LogtestSession};
 use logtest::mitre::MitreDb;
 use logtest::output::alert::{self, AlertContext};
 use logtest::output::logtest_text;
-use logtest::logtest::{new_token, LogtestSession};
 use logtest::session::{Clock, SessionOptions, Timestamp};
 use logtest::testing::ini;
 use logtest::Ruleset;
@@ -142,7 +142,8 @@ fn expand(globs: &[String]) -> Result<Vec<PathBuf>, String> {
             out.push(PathBuf::from(g));
             continue;
         }
-        let mut found: Vec<PathBuf> = glob::glob(g).map_err(|e| format!("invalid glob '{g}': {e}"))?.filter_map(|p| p.ok()).collect();
+        let mut found: Vec<PathBuf> =
+            glob::glob(g).map_err(|e| format!("invalid glob '{g}': {e}"))?.filter_map(|p| p.ok()).collect();
         if found.is_empty() {
             return Err(format!("no file matches '{g}'"));
         }
@@ -154,7 +155,8 @@ fn expand(globs: &[String]) -> Result<Vec<PathBuf>, String> {
 
 fn load_ruleset(args: &RulesetArgs, adapt_60000: bool) -> Result<Ruleset, String> {
     let explicit = !args.decoders.is_empty() || !args.rules.is_empty() || !args.lists.is_empty();
-    let home = args.home.clone().or_else(|| if explicit { None } else { std::env::var_os("WAZUH_HOME").map(PathBuf::from) });
+    let home =
+        args.home.clone().or_else(|| if explicit { None } else { std::env::var_os("WAZUH_HOME").map(PathBuf::from) });
     let mut files = match &home {
         Some(h) => RulesetFiles::from_home(h).map_err(|e| e.to_string())?,
         None if explicit => RulesetFiles { origin: "explicit files".into(), ..Default::default() },
@@ -297,7 +299,11 @@ fn run_logtest(rargs: RulesetArgs, args: RunArgs) -> ExitCode {
                         // no geoip yet (e.g. accumulated ones) before alerts.json is written.
                         g.fill(&mut processed.event);
                     }
-                    let a = alert::alert_json(&rs, &processed, &AlertContext { manager_name: &manager, logtest: false, id_suffix: alert_n });
+                    let a = alert::alert_json(
+                        &rs,
+                        &processed,
+                        &AlertContext { manager_name: &manager, logtest: false, id_suffix: alert_n },
+                    );
                     alert_n += 1;
                     let _ = out.write_all(&a.to_unformatted());
                     let _ = out.write_all(b"\n");
@@ -522,7 +528,10 @@ fn run_tests(t: TestArgs) -> ExitCode {
                             ])
                         })
                         .collect();
-                    report.push(Json::Object(vec![(b"file".to_vec(), s(&name)), (b"cases".to_vec(), Json::Array(cases_json))]));
+                    report.push(Json::Object(vec![
+                        (b"file".to_vec(), s(&name)),
+                        (b"cases".to_vec(), Json::Array(cases_json)),
+                    ]));
                 }
             }
         }

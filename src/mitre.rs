@@ -83,7 +83,9 @@ pub fn resolve(db: &MitreDb, refs: &crate::rules::MitreRefs, messages: &mut Vec<
                         out.tactic.push(tn.clone());
                     }
                 }
-                _ => messages.push(format!("WARNING: Mitre Tactic ID '{}' is not a tactic of '{}'.", tactic_id, tech_id)),
+                _ => {
+                    messages.push(format!("WARNING: Mitre Tactic ID '{}' is not a tactic of '{}'.", tactic_id, tech_id))
+                }
             }
         }
     } else {

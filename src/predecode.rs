@@ -291,11 +291,7 @@ pub fn logtest_message(location: &[u8], event: &[u8]) -> Vec<u8> {
 pub fn parse_location(unescaped: &[u8]) -> Result<Origin, IntakeError> {
     let loc = c_str(unescaped);
     let Some(inner) = loc.strip_prefix(b"[") else {
-        return Ok(Origin {
-            location: loc.to_vec(),
-            agent_id: MANAGER_AGENT_ID.to_vec(),
-            agent_hostname: None,
-        });
+        return Ok(Origin { location: loc.to_vec(), agent_id: MANAGER_AGENT_ID.to_vec(), agent_hostname: None });
     };
     let close = inner.iter().position(|&c| c == b']').ok_or(IntakeError::Malformed)?;
     let agent_id = inner.get(..close).unwrap_or_default().to_vec();
@@ -442,9 +438,7 @@ impl Work {
     /// The C string starting at `i`, as a range of the original text.
     fn c_range(&self, i: usize) -> Range<usize> {
         let start = i.min(self.len);
-        let n = self.buf.get(start..self.len).map_or(0, |rest| {
-            rest.iter().position(|&b| b == 0).unwrap_or(rest.len())
-        });
+        let n = self.buf.get(start..self.len).map_or(0, |rest| rest.iter().position(|&b| b == 0).unwrap_or(rest.len()));
         start..start + n
     }
 }
@@ -521,10 +515,7 @@ fn detect_layout(h: &Header, len: usize) -> Option<Layout> {
         }
     }
     // Layout 4: `2015 Dec 29 10:00:01 `.
-    if len >= 21
-        && h.digit(0)
-        && h.has(&[(4, b' '), (8, b' '), (11, b' '), (14, b':'), (17, b':'), (20, b' ')])
-    {
+    if len >= 21 && h.digit(0) && h.has(&[(4, b' '), (8, b' '), (11, b' '), (14, b':'), (17, b':'), (20, b' ')]) {
         return Some(Layout::Syslog { skip: 21 });
     }
     // Layout 5: `2021-04-21 10:16:09.404756-0700 ` (macOS ULS).
@@ -546,9 +537,7 @@ fn detect_layout(h: &Header, len: usize) -> Option<Layout> {
         return Some(Layout::Plain { log: 23, ts_start: 0, ts_cut: 2 });
     }
     // suricata: `01/28/1979-09:13:16.240702  `.
-    if len >= 28
-        && h.has(&[(2, b'/'), (5, b'/'), (10, b'-'), (13, b':'), (16, b':'), (19, b'.'), (26, b' ')])
-    {
+    if len >= 28 && h.has(&[(2, b'/'), (5, b'/'), (10, b'-'), (13, b':'), (16, b':'), (19, b'.'), (26, b' ')]) {
         return Some(Layout::Plain { log: 28, ts_start: 0, ts_cut: 2 });
     }
     // apache: `[Fri Feb 11 18:06:35 2004] `.
@@ -558,9 +547,7 @@ fn detect_layout(h: &Header, len: usize) -> Option<Layout> {
         return Some(Layout::Plain { log: 27, ts_start: 1, ts_cut: 2 });
     }
     // OS X ASL: `[Time 2006.12.28 15:53:55 UTC] `.
-    if len >= 26
-        && h.has(&[(0, b'['), (1, b'T'), (5, b' '), (10, b'.'), (13, b'.'), (16, b' '), (19, b':')])
-    {
+    if len >= 26 && h.has(&[(0, b'['), (1, b'T'), (5, b' '), (10, b'.'), (13, b'.'), (16, b' '), (19, b':')]) {
         return Some(Layout::Asl);
     }
     // squid: `1140804070.368  `.
@@ -833,7 +820,13 @@ mod tests {
         let ts = Some("Dec 29 10:00:01");
         check("Dec 29 10:00:01 myhost sshd[1234]: Accepted x", ts, Some("myhost"), Some("sshd"), "Accepted x");
         check("Dec 29 10:00:01 myhost sshd:hello", ts, Some("myhost"), Some("sshd"), "hello");
-        check("Dec  9 10:00:01 myhost kernel: [1.2] usb", Some("Dec  9 10:00:01"), Some("myhost"), Some("kernel"), "[1.2] usb");
+        check(
+            "Dec  9 10:00:01 myhost kernel: [1.2] usb",
+            Some("Dec  9 10:00:01"),
+            Some("myhost"),
+            Some("kernel"),
+            "[1.2] usb",
+        );
         check("Dec 29 10:00:01 sshd: msg", ts, None, Some("sshd"), "msg");
         check("Dec 29 10:00:01 my,host sshd: x", ts, None, None, "my,host sshd: x");
         check("Dec 29 10:00:01 myhost  sshd: x", ts, Some("myhost"), None, " sshd: x");
@@ -989,13 +982,7 @@ mod tests {
         check("Dec 29 10:00:01 myhost |auth:info sshd[12x]: m", ts, Some("myhost"), Some("sshd"), "|auth:info sshd");
         check("Dec 29 10:00:01 myhost |auth:info sshd[12]:m", ts, Some("myhost"), Some("sshd"), "|auth:info sshd");
         // Anything else: the name is not terminated.
-        check(
-            "Dec 29 10:00:01 myhost |auth:info sshd foo bar",
-            ts,
-            Some("myhost"),
-            Some("sshd foo bar"),
-            " foo bar",
-        );
+        check("Dec 29 10:00:01 myhost |auth:info sshd foo bar", ts, Some("myhost"), Some("sshd foo bar"), " foo bar");
         check("Dec 29 10:00:01 myhost |auth:info sshd:x", ts, Some("myhost"), Some("sshd:x"), ":x");
         check("Dec 29 10:00:01 myhost |auth:info sshd", ts, Some("myhost"), Some("sshd"), "");
         // ... and an unterminated name followed by [ID gets the [ID removal.
@@ -1025,13 +1012,7 @@ mod tests {
             None,
             "1 64.160.42.130 5542 /home/x b _ o r user ftp 0 * c",
         );
-        check(
-            "01/28-09:13:16.240702  [**] [1:2:3] x",
-            Some("01/28-09:13:16.240702"),
-            None,
-            None,
-            "[**] [1:2:3] x",
-        );
+        check("01/28-09:13:16.240702  [**] [1:2:3] x", Some("01/28-09:13:16.240702"), None, None, "[**] [1:2:3] x");
         check(
             "01/28/1979-09:13:16.240702  [**] [1:2:3] x",
             Some("01/28/1979-09:13:16.240702"),
@@ -1189,7 +1170,10 @@ mod tests {
         assert_eq!(parse_location(b"[003] (noclose"), Ok(origin("(noclose", "003", Some(""))));
         assert_eq!(parse_location(b"[] (n) ip->f"), Ok(origin("(n) ip->f", "", Some("n"))));
         assert_eq!(parse_location(b"[1"), Err(IntakeError::Malformed));
-        assert_eq!(parse_location(b"(web1) 10.0.0.5->/var/log/secure"), Ok(origin("(web1) 10.0.0.5->/var/log/secure", "000", None)));
+        assert_eq!(
+            parse_location(b"(web1) 10.0.0.5->/var/log/secure"),
+            Ok(origin("(web1) 10.0.0.5->/var/log/secure", "000", None))
+        );
         // IPv6 agent address escaped by remoted.
         let (o, log) = intake("1:[001] (ag) fe80|:|:1->/var/log/x:m").unwrap();
         assert_eq!((o, log.as_str()), (origin("(ag) fe80::1->/var/log/x", "001", Some("ag")), "m"));

@@ -78,7 +78,9 @@ impl Ruleset {
             match f.read() {
                 Ok(Some(bytes)) => lists.push(CdbList::parse(&f.name, &bytes).given_as(f.given_path())),
                 Ok(None) => diagnostics.push(missing(&f.name)),
-                Err(e) => return Err(fail(LoadError::Io { file: f.name.clone(), error: e.to_string() }, diagnostics, &[])),
+                Err(e) => {
+                    return Err(fail(LoadError::Io { file: f.name.clone(), error: e.to_string() }, diagnostics, &[]))
+                }
             }
         }
 

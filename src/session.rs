@@ -47,7 +47,13 @@ impl Timestamp {
     /// arrival time.
     pub fn parse_rfc3339(s: &[u8]) -> Option<Timestamp> {
         let b = s;
-        if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ') || b[13] != b':' || b[16] != b':' {
+        if b.len() < 19
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || !(b[10] == b'T' || b[10] == b' ')
+            || b[13] != b':'
+            || b[16] != b':'
+        {
             return None;
         }
         let num = |r: std::ops::Range<usize>| -> Option<i64> {
@@ -62,14 +68,16 @@ impl Timestamp {
             if n == 0 {
                 return None;
             }
-            nanos = r[..n.min(9)].iter().fold(0i64, |acc, c| acc * 10 + (c - b'0') as i64) * 10i64.pow(9 - n.min(9) as u32);
+            nanos =
+                r[..n.min(9)].iter().fold(0i64, |acc, c| acc * 10 + (c - b'0') as i64) * 10i64.pow(9 - n.min(9) as u32);
             rest = &r[n..];
         }
         let offset = match rest {
             b"" | b"Z" | b"z" => 0,
             [sign @ (b'+' | b'-'), r @ ..] => {
                 let digits = |x: &[u8]| -> Option<i64> {
-                    (x.len() == 2 && x.iter().all(u8::is_ascii_digit)).then(|| ((x[0] - b'0') * 10 + (x[1] - b'0')) as i64)
+                    (x.len() == 2 && x.iter().all(u8::is_ascii_digit))
+                        .then(|| ((x[0] - b'0') * 10 + (x[1] - b'0')) as i64)
                 };
                 let (oh, om) = match r {
                     [a, b2, b':', c, d2] => (digits(&[*a, *b2])?, digits(&[*c, *d2])?),
@@ -222,7 +230,13 @@ impl Session {
     }
 
     /// Processes one event received at `arrival` from `location`.
-    pub fn process(&mut self, location: &[u8], log: &[u8], arrival: Timestamp, debug: bool) -> Result<Processed, ProcessError> {
+    pub fn process(
+        &mut self,
+        location: &[u8],
+        log: &[u8],
+        arrival: Timestamp,
+        debug: bool,
+    ) -> Result<Processed, ProcessError> {
         let rs = Arc::clone(&self.rs);
         // logtest escapes the location into a bounded buffer, then analysisd unescapes it.
         let loc = predecode::unescape_location(&predecode::escape_location(location));
@@ -286,7 +300,8 @@ impl Session {
             return Ok(processed);
         };
         let rule = &rs.rules.rules[ri];
-        processed.description = substitute_description_with(&rule.description, &processed.event, self.opts.geoip.is_some());
+        processed.description =
+            substitute_description_with(&rule.description, &processed.event, self.opts.geoip.is_some());
         processed.previous = outcome.previous;
         processed.previous_log = outcome.previous_log;
         processed.messages.extend(rs.mitre[ri].1.iter().cloned());

@@ -42,7 +42,16 @@ fn drop_in_matches_wazuh_logtest() {
     names.sort();
     for name in names {
         let scenario = name.split('.').next().unwrap();
-        let mut args = vec!["--home", home.to_str().unwrap(), "--manager-name", "wazuh-manager", "--mitre", mitre.to_str().unwrap(), "-l", "Wazuh-AWS"];
+        let mut args = vec![
+            "--home",
+            home.to_str().unwrap(),
+            "--manager-name",
+            "wazuh-manager",
+            "--mitre",
+            mitre.to_str().unwrap(),
+            "-l",
+            "Wazuh-AWS",
+        ];
         let unit;
         if name.ends_with(".v") {
             args.push("-v");
@@ -137,7 +146,17 @@ fn upstream_ini_suite_runs_to_the_end() {
     let report = std::env::temp_dir().join(format!("logtest-ini-report-{}.json", std::process::id()));
     let report_arg = format!("json={}", report.display());
     let out = Command::new(env!("CARGO_BIN_EXE_logtest"))
-        .args(["test", "--home", home.to_str().unwrap(), "--decoders", &dec, "--rules", &rules, "--report", &report_arg])
+        .args([
+            "test",
+            "--home",
+            home.to_str().unwrap(),
+            "--decoders",
+            &dec,
+            "--rules",
+            &rules,
+            "--report",
+            &report_arg,
+        ])
         .arg(home.join("testing/tests"))
         .output()
         .unwrap();
@@ -196,7 +215,10 @@ fn events_over_the_request_limit_get_wazuh_s_answer() {
     assert!(lines[1].contains("\"full_log\":\"small\""), "{}", lines[1]);
     let out = run(&[], big.as_bytes());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("\n** Wazuh-logtest error 5: (7315): Failure to receive message: size is bigger than expected\n"), "{err}");
+    assert!(
+        err.contains("\n** Wazuh-logtest error 5: (7315): Failure to receive message: size is bigger than expected\n"),
+        "{err}"
+    );
     // alerts.json (analysisd's own intake): the queue message is cut at 65,535 bytes.
     let rules_dir = tempdir("big");
     let dec = write(&rules_dir, "d.xml", "<decoder name=\"x\">\n  <prematch>^x</prematch>\n</decoder>\n");
@@ -243,7 +265,10 @@ fn load_messages_reach_the_user_in_every_mode() {
     );
     let dec = write(&d, "d.xml", "<decoder name=\"x\">\n  <prematch>^x</prematch>\n</decoder>\n");
     let ini = write(&d, "t.ini", "[s]\nlog 1 pass = x\nrule = \nalert = \ndecoder = x\n");
-    let out = Command::new(env!("CARGO_BIN_EXE_logtest")).args(["test", "--decoders", &dec, "--rules", &rules, &ini]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_logtest"))
+        .args(["test", "--decoders", &dec, "--rules", &rules, &ini])
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("r.xml:2") && err.contains("(7617)") && err.contains("99999"), "{err}");
     // A location no event can come from is pointed at once.

@@ -23,7 +23,8 @@ fn ini_corpus_against_wazuh() {
         for case in cases {
             let Some(Json::Array(events)) = case.get_ci(b"events") else { continue };
             let Some(Json::Array(responses)) = case.get_ci(b"responses") else { continue };
-            let events: Vec<Vec<u8>> = events.iter().filter_map(|e| if let Json::String(s) = e { Some(s.clone()) } else { None }).collect();
+            let events: Vec<Vec<u8>> =
+                events.iter().filter_map(|e| if let Json::String(s) = e { Some(s.clone()) } else { None }).collect();
             let got = run_session(&rs, "stdin", &events, false);
             for (g, e) in got.iter().zip(responses) {
                 let (gd, ed) = (decoding_part(g), decoding_part(e));
@@ -32,7 +33,12 @@ fn ini_corpus_against_wazuh() {
                 } else {
                     dec_diff += 1;
                     if dec_examples.len() < 10 {
-                        dec_examples.push(format!("{}:\n  expected {}\n  got      {}", f.display(), String::from_utf8_lossy(&ed), String::from_utf8_lossy(&gd)));
+                        dec_examples.push(format!(
+                            "{}:\n  expected {}\n  got      {}",
+                            f.display(),
+                            String::from_utf8_lossy(&ed),
+                            String::from_utf8_lossy(&gd)
+                        ));
                     }
                 }
                 let (g, e) = (normalise(g.clone()), normalise(e.clone()));
@@ -41,7 +47,12 @@ fn ini_corpus_against_wazuh() {
                 } else {
                     diff += 1;
                     if examples.len() < 10 {
-                        examples.push(format!("{}:\n  expected {}\n  got      {}", f.display(), String::from_utf8_lossy(&e), String::from_utf8_lossy(&g)));
+                        examples.push(format!(
+                            "{}:\n  expected {}\n  got      {}",
+                            f.display(),
+                            String::from_utf8_lossy(&e),
+                            String::from_utf8_lossy(&g)
+                        ));
                     }
                 }
             }

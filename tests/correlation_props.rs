@@ -152,14 +152,23 @@ fn run_model(p: Params, events: &[Ev]) -> Vec<(Option<u32>, usize)> {
 }
 
 fn params() -> impl Strategy<Value = Params> {
-    (2u32..=7, 1i64..=120, any::<bool>(), any::<bool>())
-        .prop_map(|(frequency, timeframe, same_field, global)| Params { frequency, timeframe, same_field, global })
+    (2u32..=7, 1i64..=120, any::<bool>(), any::<bool>()).prop_map(|(frequency, timeframe, same_field, global)| Params {
+        frequency,
+        timeframe,
+        same_field,
+        global,
+    })
 }
 
 fn events(agents: usize) -> impl Strategy<Value = Vec<Ev>> {
     let gap = prop_oneof![3 => Just(0i64), 4 => 0i64..=15, 1 => 0i64..=150];
     prop::collection::vec(
-        (0..agents, prop::bool::weighted(0.8), 0u8..2, gap).prop_map(|(agent, hit, user, gap)| Ev { agent, hit, user, gap }),
+        (0..agents, prop::bool::weighted(0.8), 0u8..2, gap).prop_map(|(agent, hit, user, gap)| Ev {
+            agent,
+            hit,
+            user,
+            gap,
+        }),
         1..60,
     )
 }

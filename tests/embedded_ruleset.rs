@@ -60,10 +60,11 @@ fn break_in_sequence() {
     let events = read_lines(&shared.join("expected/iam-seed/04-break-in.events"));
     for rs in [embedded(), stock(&shared)] {
         let got: Vec<(String, i64)> = run_session(&rs, "Wazuh-AWS", &events, false).iter().map(rule_of).collect();
-        let want: Vec<(String, i64)> = [("80254", 1), ("80254", 2), ("80254", 3), ("80254", 4), ("80254", 5), ("80255", 1), ("80254", 6)]
-            .iter()
-            .map(|(a, b)| (a.to_string(), *b))
-            .collect();
+        let want: Vec<(String, i64)> =
+            [("80254", 1), ("80254", 2), ("80254", 3), ("80254", 4), ("80254", 5), ("80255", 1), ("80254", 6)]
+                .iter()
+                .map(|(a, b)| (a.to_string(), *b))
+                .collect();
         assert_eq!(got, want);
     }
 }

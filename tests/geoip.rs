@@ -145,7 +145,12 @@ fn mini_ruleset(dir: &Path) -> Arc<Ruleset> {
 }
 
 fn opts(geoip: Option<&Arc<GeoIp>>, jsonout: bool) -> SessionOptions {
-    SessionOptions { manager_name: b"wazuh-manager".to_vec(), geoip: geoip.cloned(), geoip_jsonout: jsonout, ..Default::default() }
+    SessionOptions {
+        manager_name: b"wazuh-manager".to_vec(),
+        geoip: geoip.cloned(),
+        geoip_jsonout: jsonout,
+        ..Default::default()
+    }
 }
 
 /// Runs events in one session: (rule id, description) of each.
@@ -178,7 +183,15 @@ fn rule_conditions_and_descriptions() {
     let r = run(&rs, opts(Some(&g), false), &[&ev("probe from 8.8.8.8 to 9.9.9.9")]);
     assert_eq!(r[0], ("100101".into(), "probe from US / California to ".into()));
     // dstgeoip negate="yes" US: matches a non-US destination, never a missing one.
-    let r = run(&rs, opts(Some(&g), false), &[&ev("probe from 1.1.1.1 to 200.16.16.1"), &ev("probe from 1.1.1.1 to 9.9.9.9"), &ev("probe from 1.1.1.1 to 8.8.4.4")]);
+    let r = run(
+        &rs,
+        opts(Some(&g), false),
+        &[
+            &ev("probe from 1.1.1.1 to 200.16.16.1"),
+            &ev("probe from 1.1.1.1 to 9.9.9.9"),
+            &ev("probe from 1.1.1.1 to 8.8.4.4"),
+        ],
+    );
     assert_eq!(r[0], ("100102".into(), "probe to AR / Buenos Aires".into()));
     assert_eq!(r[1].0, "100100");
     assert_eq!(r[2].0, "100100");
@@ -232,12 +245,17 @@ fn geoip_jsonout_keys() {
     let rs = mini_ruleset(&dir);
     let g = Arc::new(GeoIp::open(&db_file(&dir)).unwrap());
     let e = syslog("geo", "probe from 8.8.8.8 to 41.78.120.9");
-    let process = |o| Session::new(Arc::clone(&rs), o).process(b"stdin", e.as_bytes(), Timestamp::now(), false).unwrap();
+    let process =
+        |o| Session::new(Arc::clone(&rs), o).process(b"stdin", e.as_bytes(), Timestamp::now(), false).unwrap();
     let Json::Object(root) = alert_keys(&rs, &process(opts(Some(&g), true))) else { panic!() };
     let keys: Vec<String> = root.iter().map(|(k, _)| String::from_utf8_lossy(k).into_owned()).collect();
     let at = |k: &str| keys.iter().position(|x| x == k).unwrap_or_else(|| panic!("{k} in {keys:?}"));
     // to_json.c: after previous_output, before full_log; strings at the root, not in data.
-    assert_eq!((at("id") + 1, at("id") + 2, at("id") + 3), (at("srcgeoip"), at("dstgeoip"), at("full_log")), "{keys:?}");
+    assert_eq!(
+        (at("id") + 1, at("id") + 2, at("id") + 3),
+        (at("srcgeoip"), at("dstgeoip"), at("full_log")),
+        "{keys:?}"
+    );
     let val = |k: &str| root.iter().find(|(n, _)| n == k.as_bytes()).map(|(_, v)| v.to_unformatted());
     assert_eq!(val("srcgeoip"), Some(br#""US / California""#.to_vec()));
     assert_eq!(val("dstgeoip"), Some(br#""CF / Haut-Mbomou""#.to_vec()));
@@ -337,12 +355,24 @@ fn upstream_geoip_ini_files() {
     assert_eq!(out.status.code(), Some(0));
 
     // The whole directory: every other file still passes with a database loaded.
-    let out = Command::new(env!("CARGO_BIN_EXE_logtest")).args(base).args(["--geoip", "--geoip-db"]).arg(&db).arg(&tests).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_logtest"))
+        .args(base)
+        .args(["--geoip", "--geoip-db"])
+        .arg(&db)
+        .arg(&tests)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(stdout.lines().last(), Some("1446 passed, 0 failed"), "{stdout}");
 
     // Without --geoip the files are skipped even with a database.
-    let out = Command::new(env!("CARGO_BIN_EXE_logtest")).args(base).arg("--geoip-db").arg(&db).args(&geoip_files).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_logtest"))
+        .args(base)
+        .arg("--geoip-db")
+        .arg(&db)
+        .args(&geoip_files)
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().last(), Some("0 passed, 0 failed"));
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -19,9 +19,11 @@ fn dir(tag: &str) -> PathBuf {
     d
 }
 
-const DECODERS: &str = r#"<decoder name="json"><prematch>^{\s*"</prematch><plugin_decoder>JSON_Decoder</plugin_decoder></decoder>"#;
+const DECODERS: &str =
+    r#"<decoder name="json"><prematch>^{\s*"</prematch><plugin_decoder>JSON_Decoder</plugin_decoder></decoder>"#;
 
-const ROOT: &str = r#"<group name="root,"><rule id="1" level="0" noalert="1"><description>root</description></rule></group>"#;
+const ROOT: &str =
+    r#"<group name="root,"><rule id="1" level="0" noalert="1"><description>root</description></rule></group>"#;
 
 /// Loads a ruleset of the JSON decoder, a root rule and these rule files.
 fn load(tag: &str, rule_files: &[(&str, &[u8])]) -> Result<Ruleset, LoadFailure> {
@@ -111,7 +113,12 @@ fn a_50000_deep_if_sid_chain_loads_and_runs_in_a_small_thread() {
     assert_eq!(first_rule(&rs, b"x"), Some(149_999));
     // Worker threads have small stacks: the walk does not recurse.
     let rs2 = Arc::clone(&rs);
-    let got = std::thread::Builder::new().stack_size(256 << 10).spawn(move || first_rule(&rs2, b"x")).unwrap().join().unwrap();
+    let got = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || first_rule(&rs2, b"x"))
+        .unwrap()
+        .join()
+        .unwrap();
     assert_eq!(got, Some(149_999));
 }
 
@@ -193,7 +200,9 @@ fn a_session_over_a_ruleset_with_load_errors_answers_as_wazuh() {
     // Any ERROR while loading: analysisd answers every request with the
     // session's messages and codemsg -1, without token or output.
     let long = "A".repeat(3000);
-    let rules = format!(r#"<group name="g,"><rule id="100001" level="3"><match>{long}</match><description>d</description></rule></group>"#);
+    let rules = format!(
+        r#"<group name="g,"><rule id="100001" level="3"><match>{long}</match><description>d</description></rule></group>"#
+    );
     let rs = Arc::new(load("broken", &[("r.xml", rules.as_bytes())]).unwrap());
     let mut s = logtest::logtest::LogtestSession::new(Arc::clone(&rs), common::opts(), "00000000".into());
     for _ in 0..2 {

@@ -55,12 +55,14 @@ fn mutate(r: &mut Lcg, base: &[u8]) -> Vec<u8> {
 fn hammer(rs: Arc<Ruleset>, seeds: &[Vec<u8>], rounds: usize) {
     // LOGTEST_FUZZ_ROUNDS raises the effort for a longer local run.
     let rounds = std::env::var("LOGTEST_FUZZ_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(rounds);
-    let locations: [&[u8]; 6] = [b"stdin", b"Wazuh-AWS", b"[001] (agent1) 10.0.0.2->/var/log/secure", b"(script) u@h->x", b"[", b"a|:b||"];
+    let locations: [&[u8]; 6] =
+        [b"stdin", b"Wazuh-AWS", b"[001] (agent1) 10.0.0.2->/var/log/secure", b"(script) u@h->x", b"[", b"a|:b||"];
     let mut session = Session::new(Arc::clone(&rs), common::opts());
     let mut r = Lcg(std::env::var("LOGTEST_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed));
     for i in 0..rounds {
         let base = &seeds[r.below(seeds.len())];
-        let ev = if r.below(10) == 0 { (0..r.below(300)).map(|_| r.next() as u8).collect() } else { mutate(&mut r, base) };
+        let ev =
+            if r.below(10) == 0 { (0..r.below(300)).map(|_| r.next() as u8).collect() } else { mutate(&mut r, base) };
         let loc = locations[r.below(locations.len())];
         let t = Timestamp { secs: 1_700_000_000 + (i as i64) * r.below(5) as i64, nanos: 0 };
         if let Ok(p) = session.process(loc, &ev, t, i % 7 == 0) {
@@ -98,7 +100,12 @@ fn stock_ruleset_survives_mutated_events() {
 fn embedded_ruleset_survives_mutated_events() {
     let mut seeds: Vec<Vec<u8>> = Vec::new();
     let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/iam"));
-    for f in std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "events")) {
+    for f in std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "events"))
+    {
         seeds.extend(common::read_lines(&f));
     }
     hammer(Arc::new(Ruleset::embedded().unwrap()), &seeds, 20_000);

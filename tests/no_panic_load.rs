@@ -94,17 +94,22 @@ fn mutated_ruleset_files_never_panic() {
 /// sizes: each loads or fails with a message, and a loaded one runs events.
 #[test]
 fn adversarial_rule_files_never_panic() {
-    use std::sync::Arc;
     use logtest::load::config::RulesetFiles;
     use logtest::session::{Clock, Session, SessionOptions, Timestamp};
+    use std::sync::Arc;
 
     let mut r = Lcg(std::env::var("LOGTEST_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(7));
     let rounds: usize = std::env::var("LOGTEST_FUZZ_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(6);
     let dir = std::env::temp_dir().join(format!("logtest-adversarial-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let dec = dir.join("d.xml");
-    std::fs::write(&dec, "<decoder name=\"json\"><prematch>^{</prematch><plugin_decoder>JSON_Decoder</plugin_decoder></decoder>").unwrap();
-    let root = "<group name=\"r,\"><rule id=\"1\" level=\"0\" noalert=\"1\"><description>root</description></rule></group>\n";
+    std::fs::write(
+        &dec,
+        "<decoder name=\"json\"><prematch>^{</prematch><plugin_decoder>JSON_Decoder</plugin_decoder></decoder>",
+    )
+    .unwrap();
+    let root =
+        "<group name=\"r,\"><rule id=\"1\" level=\"0\" noalert=\"1\"><description>root</description></rule></group>\n";
     let (mut loaded, mut rejected) = (0, 0);
     for round in 0..rounds * 8 {
         let n = 1 + r.next() % 3000;
@@ -121,7 +126,13 @@ fn adversarial_rule_files_never_panic() {
             1 => {
                 t.insert_str(0, "<var name=\"v0\">x</var>\n");
                 for i in 1..n.min(40) {
-                    t.insert_str(0, &format!("<var name=\"v{i}\">{}</var>\n", format!("$v{} ", r.next() % i).repeat(1 + r.next() % 20)));
+                    t.insert_str(
+                        0,
+                        &format!(
+                            "<var name=\"v{i}\">{}</var>\n",
+                            format!("$v{} ", r.next() % i).repeat(1 + r.next() % 20)
+                        ),
+                    );
                 }
                 t.push_str(&format!("<group name=\"g,\"><rule id=\"100001\" level=\"3\"><match>$v{}</match><description>$v1 $(x)</description></rule></group>\n", r.next() % 40));
             }
@@ -129,8 +140,15 @@ fn adversarial_rule_files_never_panic() {
             2 | 3 => {
                 t.push_str("<group name=\"gx,\"><rule id=\"100000\" level=\"5\"><match>x</match><description>b</description></rule>\n");
                 for i in 0..n.min(40) {
-                    let placement = if round % 8 == 2 { "<if_group>gx</if_group>".to_string() } else { format!("<if_level>{}</if_level>", 1 + r.next() % 5) };
-                    t.push_str(&format!("<rule id=\"{}\" level=\"5\">{placement}<match>x</match><description>r</description></rule>\n", 100001 + i));
+                    let placement = if round % 8 == 2 {
+                        "<if_group>gx</if_group>".to_string()
+                    } else {
+                        format!("<if_level>{}</if_level>", 1 + r.next() % 5)
+                    };
+                    t.push_str(&format!(
+                        "<rule id=\"{}\" level=\"5\">{placement}<match>x</match><description>r</description></rule>\n",
+                        100001 + i
+                    ));
                 }
                 t.push_str("</group>\n");
             }
@@ -152,7 +170,9 @@ fn adversarial_rule_files_never_panic() {
             }
             // Long if_sid lists and odd separators.
             _ => {
-                let ids: String = (0..n).map(|_| format!("{}{}", 1 + r.next() % 100, [",", " ", ", ", ",,", "x"][r.next() % 5])).collect();
+                let ids: String = (0..n)
+                    .map(|_| format!("{}{}", 1 + r.next() % 100, [",", " ", ", ", ",,", "x"][r.next() % 5]))
+                    .collect();
                 t.push_str(&format!("<group name=\"g,\"><rule id=\"100001\" level=\"3\"><if_sid>{ids}</if_sid><match>x</match><description>d</description></rule></group>\n"));
             }
         }
@@ -165,11 +185,28 @@ fn adversarial_rule_files_never_panic() {
                 loaded += 1;
                 let rs = Arc::new(rs);
                 let clock = Clock::EventField(b"t".to_vec());
-                let mut s = Session::new(rs, SessionOptions { clock, manager_name: b"m".to_vec(), ..Default::default() });
+                let mut s =
+                    Session::new(rs, SessionOptions { clock, manager_name: b"m".to_vec(), ..Default::default() });
                 for i in 0..20u64 {
-                    let times = ["2024-05-01T10:00:00Z", "2022-13-45T99:99:99Z", "1970-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0000-01-01T00:00:00Z", ""];
-                    let ev = format!("{{\"t\":\"{}\",\"f\":\"{}\",\"m\":\"x\"}}", times[r.next() % times.len()], "z".repeat(r.next() % 2000));
-                    let _ = s.process(b"stdin", ev.as_bytes(), Timestamp { secs: 1_700_000_000 - (i as i64) * 86_400, nanos: 0 }, i % 2 == 0);
+                    let times = [
+                        "2024-05-01T10:00:00Z",
+                        "2022-13-45T99:99:99Z",
+                        "1970-01-01T00:00:00Z",
+                        "9999-12-31T23:59:59Z",
+                        "0000-01-01T00:00:00Z",
+                        "",
+                    ];
+                    let ev = format!(
+                        "{{\"t\":\"{}\",\"f\":\"{}\",\"m\":\"x\"}}",
+                        times[r.next() % times.len()],
+                        "z".repeat(r.next() % 2000)
+                    );
+                    let _ = s.process(
+                        b"stdin",
+                        ev.as_bytes(),
+                        Timestamp { secs: 1_700_000_000 - (i as i64) * 86_400, nanos: 0 },
+                        i % 2 == 0,
+                    );
                     let _ = s.process(b"stdin", b"x", Timestamp::now(), false);
                 }
             }

@@ -10,15 +10,10 @@
 use logtest::matcher::os_regex::{next_offset, OsRegex};
 use serde_json::Value;
 
-const VECTORS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/wazuh-4.14.7/vectors/os_regex_actual.json"
-);
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/wazuh-4.14.7/vectors/os_regex_actual.json");
 
 fn text<'a>(v: &'a Value, key: &str, ctx: &str) -> &'a str {
-    v.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("{ctx}: missing string field {key:?}"))
+    v.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("{ctx}: missing string field {key:?}"))
 }
 
 #[test]
@@ -26,12 +21,13 @@ fn upstream_os_regex_vectors() {
     let data = match std::fs::read_to_string(VECTORS) {
         Ok(data) => data,
         Err(e) => {
-            logtest::testing::loud_skip(&format!("../shared not found ({VECTORS}: {e}); the OS_Regex vectors were NOT checked"));
+            logtest::testing::loud_skip(&format!(
+                "../shared not found ({VECTORS}: {e}); the OS_Regex vectors were NOT checked"
+            ));
             return;
         }
     };
-    let vectors: Vec<Value> =
-        serde_json::from_str(&data).expect("os_regex_actual.json is valid JSON");
+    let vectors: Vec<Value> = serde_json::from_str(&data).expect("os_regex_actual.json is valid JSON");
     assert_eq!(vectors.len(), 517, "expected the 517 upstream vectors");
 
     let mut caps = Vec::new();
@@ -46,10 +42,7 @@ fn upstream_os_regex_vectors() {
         );
         let pattern = text(v, "pattern", &ctx);
         let log = text(v, "log", &ctx);
-        let want_match = v
-            .get("actual_matched")
-            .and_then(Value::as_bool)
-            .expect("actual_matched");
+        let want_match = v.get("actual_matched").and_then(Value::as_bool).expect("actual_matched");
         let want_end = v.get("actual_end_offset").and_then(Value::as_i64);
         let want_groups: Vec<&str> = v
             .get("actual_captured_groups")
@@ -59,12 +52,7 @@ fn upstream_os_regex_vectors() {
             .map(|g| g.as_str().expect("group is a string"))
             .collect();
         let flags = v.get("flags");
-        let flag = |name: &str| {
-            flags
-                .and_then(|f| f.get(name))
-                .and_then(Value::as_bool)
-                .unwrap_or(false)
-        };
+        let flag = |name: &str| flags.and_then(|f| f.get(name)).and_then(Value::as_bool).unwrap_or(false);
         if flag("ignore_result") {
             flagged += 1;
         }
@@ -81,10 +69,8 @@ fn upstream_os_regex_vectors() {
         };
         let subject = log.as_bytes();
         let got = re.exec(subject, &mut caps);
-        let got_groups: Vec<String> = caps
-            .iter()
-            .map(|&(a, b)| String::from_utf8_lossy(&subject[a..b]).into_owned())
-            .collect();
+        let got_groups: Vec<String> =
+            caps.iter().map(|&(a, b)| String::from_utf8_lossy(&subject[a..b]).into_owned()).collect();
 
         let mut problems = Vec::new();
         if got.is_some() != want_match {
@@ -119,10 +105,7 @@ fn upstream_os_regex_vectors() {
                 unmatched += 1;
             }
         } else {
-            failures.push(format!(
-                "{ctx}: {pattern:?} on {log:?}: {}",
-                problems.join("; ")
-            ));
+            failures.push(format!("{ctx}: {pattern:?} on {log:?}: {}", problems.join("; ")));
         }
     }
 
@@ -133,10 +116,5 @@ fn upstream_os_regex_vectors() {
         vectors.len(),
         failures.len()
     );
-    assert!(
-        failures.is_empty(),
-        "{} vector(s) failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} vector(s) failed:\n{}", failures.len(), failures.join("\n"));
 }

@@ -167,16 +167,23 @@ fn attribute_values_and_their_messages() {
         (r#"<rule>"#, "Invalid rule '0'. You must specify an ID and a level at least."),
     ];
     for (i, (open, want)) in cases.iter().enumerate() {
-        let e = fatal(&format!("attr{i}"), &format!("<group name=\"g,\">{open}<description>d</description></rule></group>"));
+        let e = fatal(
+            &format!("attr{i}"),
+            &format!("<group name=\"g,\">{open}<description>d</description></rule></group>"),
+        );
         assert!(e.contains(want), "{open}: {e}");
     }
 }
 
 #[test]
 fn file_structure_messages() {
-    let e = fatal("root", "<groups name=\"g\"><rule id=\"110\" level=\"3\"><description>d</description></rule></groups>");
+    let e =
+        fatal("root", "<groups name=\"g\"><rule id=\"110\" level=\"3\"><description>d</description></rule></groups>");
     assert!(e.contains("rules_op: Invalid root element \"groups\".Only \"group\" is allowed"), "{e}");
-    let e = fatal("root2", "<group name=\"g\" x=\"y\"><rule id=\"110\" level=\"3\"><description>d</description></rule></group>");
+    let e = fatal(
+        "root2",
+        "<group name=\"g\" x=\"y\"><rule id=\"110\" level=\"3\"><description>d</description></rule></group>",
+    );
     assert!(e.contains("rules_op: Invalid root element 'group'.Only the group name is allowed"), "{e}");
     let e = fatal("root3", "<group name=\"g\"></group>");
     assert!(e.contains("Group 'group' without any rule."), "{e}");
@@ -201,13 +208,17 @@ fn duplicates_are_dropped_before_their_elements_are_read() {
   <rule id="101" level="5"><bogus>x</bogus><description>second</description></rule>
 </group>"#,
     );
-    assert!(warnings(&rs).contains(&"(7612): Rule ID '101' is duplicated. Only the first occurrence will be considered.".to_string()));
+    assert!(warnings(&rs)
+        .contains(&"(7612): Rule ID '101' is duplicated. Only the first occurrence will be considered.".to_string()));
     assert_eq!(rule(&rs, 101).description, b"first");
 }
 
 #[test]
 fn unknown_and_case_sensitive_element_names() {
-    let e = fatal("opt", r#"<group name="g,"><rule id="110" level="3"><bogus>x</bogus><description>d</description></rule></group>"#);
+    let e = fatal(
+        "opt",
+        r#"<group name="g,"><rule id="110" level="3"><bogus>x</bogus><description>d</description></rule></group>"#,
+    );
     assert!(e.contains("Invalid option 'bogus' for rule '110'."), "{e}");
     // same_id is matched case-sensitively upstream, same_srcip is not.
     let e = fatal(
@@ -328,14 +339,29 @@ fn negate_and_type_attributes() {
     }
     let mut s = session(&rs);
     // field: PCRE2, negated.
-    assert_eq!(ids(&mut s, "loc", &[(r#"{"f":"aaa"}"#, T0), (r#"{"f":"ab"}"#, T0), (r#"{"g":"ab"}"#, T0)]), vec![Some(100), Some(100), Some(100)]);
-    let e = fatal("field", r#"<group name="g,"><rule id="110" level="3"><field name="SrcIP">x</field><description>d</description></rule></group>"#);
+    assert_eq!(
+        ids(&mut s, "loc", &[(r#"{"f":"aaa"}"#, T0), (r#"{"f":"ab"}"#, T0), (r#"{"g":"ab"}"#, T0)]),
+        vec![Some(100), Some(100), Some(100)]
+    );
+    let e = fatal(
+        "field",
+        r#"<group name="g,"><rule id="110" level="3"><field name="SrcIP">x</field><description>d</description></rule></group>"#,
+    );
     assert!(e.contains("Failure to read rule 110. Field 'SrcIP' is static."), "{e}");
-    let e = fatal("field2", r#"<group name="g,"><rule id="110" level="3"><field Name="x">x</field><description>d</description></rule></group>"#);
+    let e = fatal(
+        "field2",
+        r#"<group name="g,"><rule id="110" level="3"><field Name="x">x</field><description>d</description></rule></group>"#,
+    );
     assert!(e.contains("Failure to read rule 110. No such attribute 'name' for field."), "{e}");
-    let e = fatal("field3", r#"<group name="g,"><rule id="110" level="3"><field name="x">(a</field><description>d</description></rule></group>"#);
+    let e = fatal(
+        "field3",
+        r#"<group name="g,"><rule id="110" level="3"><field name="x">(a</field><description>d</description></rule></group>"#,
+    );
     assert!(e.contains("(5107): Syntax error on tag 'x' in rule 110"), "{e}");
-    let e = fatal("regex", r#"<group name="g,"><rule id="110" level="3"><regex>(a</regex><description>d</description></rule></group>"#);
+    let e = fatal(
+        "regex",
+        r#"<group name="g,"><rule id="110" level="3"><regex>(a</regex><description>d</description></rule></group>"#,
+    );
     assert!(e.contains("(5107): Syntax error on tag 'regex' in rule 110"), "{e}");
 }
 
@@ -346,7 +372,10 @@ fn negated_field_still_needs_the_field() {
         r#"<group name="g,"><rule id="110" level="5"><if_sid>100</if_sid><field name="f" negate="yes">^a</field><description>d</description></rule></group>"#,
     );
     let mut s = session(&rs);
-    assert_eq!(ids(&mut s, "loc", &[(r#"{"f":"aaa"}"#, T0), (r#"{"f":"ba"}"#, T0), (r#"{"g":"ba"}"#, T0)]), vec![Some(100), Some(110), Some(100)]);
+    assert_eq!(
+        ids(&mut s, "loc", &[(r#"{"f":"aaa"}"#, T0), (r#"{"f":"ba"}"#, T0), (r#"{"g":"ba"}"#, T0)]),
+        vec![Some(100), Some(110), Some(100)]
+    );
 }
 
 #[test]
@@ -365,7 +394,10 @@ fn options_and_the_counter_mask() {
     assert!(!rule(&rs, 111).options.no_counter);
     assert!(rule(&rs, 112).options.no_counter, "mail flag was not set (5 < 12)");
     assert!(!rule(&rs, 113).options.no_counter && !rule(&rs, 113).options.mail);
-    let e = fatal("opts2", r#"<group name="g,"><rule id="110" level="3"><options>No_Log</options><description>d</description></rule></group>"#);
+    let e = fatal(
+        "opts2",
+        r#"<group name="g,"><rule id="110" level="3"><options>No_Log</options><description>d</description></rule></group>"#,
+    );
     assert!(e.contains("(1235): Invalid value for element 'options': No_Log."), "{e}");
 }
 
@@ -445,9 +477,15 @@ fn time_and_weekday() {
     );
     let want = [110, 100, 110, 100, 111, 100, 100, 111, 112, 100, 112];
     assert_eq!(got, want.iter().map(|&i| Some(i)).collect::<Vec<_>>());
-    let e = fatal("time2", r#"<group name="g,"><rule id="110" level="3"><Time>25:00-26:00</Time><description>d</description></rule></group>"#);
+    let e = fatal(
+        "time2",
+        r#"<group name="g,"><rule id="110" level="3"><Time>25:00-26:00</Time><description>d</description></rule></group>"#,
+    );
     assert!(e.contains("(1274): Invalid configuration. Element 'Time': 25:00-26:00."), "{e}");
-    let e = fatal("wd", r#"<group name="g,"><rule id="110" level="3"><weekday>!monday</weekday><description>d</description></rule></group>"#);
+    let e = fatal(
+        "wd",
+        r#"<group name="g,"><rule id="110" level="3"><weekday>!monday</weekday><description>d</description></rule></group>"#,
+    );
     assert!(e.contains("(1241): Invalid day format: '!monday'."), "{e}");
 }
 
@@ -477,7 +515,10 @@ fn ip_lists() {
         ],
     );
     assert_eq!(got, [110, 110, 100, 100, 111, 100, 112, 100].iter().map(|&i| Some(i)).collect::<Vec<_>>());
-    let e = fatal("ip2", r#"<group name="g,"><rule id="110" level="3"><srcip> 10.0.0.1</srcip><description>d</description></rule></group>"#);
+    let e = fatal(
+        "ip2",
+        r#"<group name="g,"><rule id="110" level="3"><srcip> 10.0.0.1</srcip><description>d</description></rule></group>"#,
+    );
     assert!(e.contains("(1237): Invalid ip address: ' 10.0.0.1'."), "{e}");
 }
 
@@ -514,12 +555,24 @@ fn lists_fields_and_the_chain_bug() {
         ],
     );
     assert_eq!(got, [100, 110, 111, 100, 112].iter().map(|&i| Some(i)).collect::<Vec<_>>());
-    let e = match try_load("lists2", &format!(r#"<group name="g,"><rule id="110" level="3"><list lookup="match_key">{users}</list><description>d</description></rule></group>"#), &lists) {
+    let e = match try_load(
+        "lists2",
+        &format!(
+            r#"<group name="g,"><rule id="110" level="3"><list lookup="match_key">{users}</list><description>d</description></rule></group>"#
+        ),
+        &lists,
+    ) {
         Err(e) => e.to_string(),
         Ok(_) => panic!("loaded"),
     };
     assert!(e.contains("List requires the field=\"\" attribute"), "{e}");
-    let e = match try_load("lists3", &format!(r#"<group name="g,"><rule id="110" level="3"><list field="user" negate="yes">{users}</list><description>d</description></rule></group>"#), &lists) {
+    let e = match try_load(
+        "lists3",
+        &format!(
+            r#"<group name="g,"><rule id="110" level="3"><list field="user" negate="yes">{users}</list><description>d</description></rule></group>"#
+        ),
+        &lists,
+    ) {
         Err(e) => e.to_string(),
         Ok(_) => panic!("loaded"),
     };
@@ -553,7 +606,10 @@ fn compiled_rules() {
         ],
     );
     assert_eq!(got, [100, 100, 111, 100, 100, 112, 100, 112].iter().map(|&i| Some(i)).collect::<Vec<_>>());
-    let e = fatal("compiled2", r#"<group name="g,"><rule id="110" level="3"><compiled_rule>nope</compiled_rule><description>d</description></rule></group>"#);
+    let e = fatal(
+        "compiled2",
+        r#"<group name="g,"><rule id="110" level="3"><compiled_rule>nope</compiled_rule><description>d</description></rule></group>"#,
+    );
     assert!(e.contains("Compiled rule not found: 'nope'"), "{e}");
 }
 
@@ -592,8 +648,16 @@ fn if_sid_quirks() {
     assert_eq!(rs.rules.nodes_of[rs.rules.by_id[&110]].len(), 2);
     assert_eq!(rs.rules.nodes_of[rs.rules.by_id[&111]].len(), 1);
     let w = warnings(&rs);
-    assert!(w.contains(&"(7607): Invalid 'if_sid'. Signature ID must be an integer. Rule '111' will be ignored.".to_string()), "{w:?}");
-    assert!(w.contains(&"(7617): Signature ID '999' was not found and will be ignored in the 'if_sid' option of rule '112'.".to_string()));
+    assert!(
+        w.contains(
+            &"(7607): Invalid 'if_sid'. Signature ID must be an integer. Rule '111' will be ignored.".to_string()
+        ),
+        "{w:?}"
+    );
+    assert!(w.contains(
+        &"(7617): Signature ID '999' was not found and will be ignored in the 'if_sid' option of rule '112'."
+            .to_string()
+    ));
     // 110 sits under root 1 directly: it matches a non-JSON event too.
     let mut s = session(&rs);
     assert_eq!(ids(&mut s, "loc", &[("plain x", T0), (r#"{"m":"x"}"#, T0)]), vec![Some(110), Some(110)]);
@@ -611,10 +675,20 @@ fn if_matched_sid_targets() {
 </group>"#,
     );
     let w = warnings(&rs);
-    assert!(w.contains(&"(7620): Signature ID '999' was not found. Invalid 'if_matched_sid'.Rule '110' will be ignored.".to_string()), "{w:?}");
+    assert!(
+        w.contains(
+            &"(7620): Signature ID '999' was not found. Invalid 'if_matched_sid'.Rule '110' will be ignored."
+                .to_string()
+        ),
+        "{w:?}"
+    );
     assert!(!w.iter().any(|m| m.contains("'111'") || m.contains("'112'")), "{w:?}");
     let mut s = session(&rs);
-    let got = ids(&mut s, "loc", &[(r#"{"m":"a"}"#, T0), (r#"{"m":"a"}"#, T0 + 1), (r#"{"m":"later"}"#, T0 + 2), (r#"{"m":"later"}"#, T0 + 3)]);
+    let got = ids(
+        &mut s,
+        "loc",
+        &[(r#"{"m":"a"}"#, T0), (r#"{"m":"a"}"#, T0 + 1), (r#"{"m":"later"}"#, T0 + 2), (r#"{"m":"later"}"#, T0 + 3)],
+    );
     assert_eq!(got, vec![Some(100), Some(100), Some(113), Some(113)]);
 }
 
@@ -635,29 +709,54 @@ fn empty_if_matched_sid_is_an_event_search() {
 
 #[test]
 fn frequency_and_context_options_need_if_matched() {
-    let e = fatal("ctx1", r#"<group name="g,"><rule id="110" level="3" frequency="3"><if_sid>100</if_sid><description>d</description></rule></group>"#);
+    let e = fatal(
+        "ctx1",
+        r#"<group name="g,"><rule id="110" level="3" frequency="3"><if_sid>100</if_sid><description>d</description></rule></group>"#,
+    );
     assert!(e.contains("Invalid use of frequency/context options. Missing if_matched on rule '110'."), "{e}");
-    let e = fatal("ctx2", r#"<group name="g,"><rule id="110" level="3"><if_sid>100</if_sid><global_frequency /><description>d</description></rule></group>"#);
+    let e = fatal(
+        "ctx2",
+        r#"<group name="g,"><rule id="110" level="3"><if_sid>100</if_sid><global_frequency /><description>d</description></rule></group>"#,
+    );
     assert!(e.contains("Missing if_matched on rule '110'."), "{e}");
-    let e = fatal("ctx3", r#"<group name="g,"><rule id="110" level="3"><if_sid>100</if_sid><same_field>x</same_field><description>d</description></rule></group>"#);
+    let e = fatal(
+        "ctx3",
+        r#"<group name="g,"><rule id="110" level="3"><if_sid>100</if_sid><same_field>x</same_field><description>d</description></rule></group>"#,
+    );
     assert!(e.contains("Missing if_matched on rule '110'."), "{e}");
     // frequency="2" (internally 0) and timeframe alone are allowed.
-    let rs = load("ctx4", r#"<group name="g,"><rule id="110" level="3" frequency="2" timeframe="10"><if_sid>100</if_sid><description>d</description></rule></group>"#);
+    let rs = load(
+        "ctx4",
+        r#"<group name="g,"><rule id="110" level="3" frequency="2" timeframe="10"><if_sid>100</if_sid><description>d</description></rule></group>"#,
+    );
     assert!(rule(&rs, 110).search.is_none());
     // same_agent is only deprecated.
-    let rs = load("ctx5", r#"<group name="g,"><rule id="110" level="3"><if_sid>100</if_sid><same_agent /><description>d</description></rule></group>"#);
-    assert!(warnings(&rs).contains(&"Detected a deprecated field option for rule, same_agent is not longer available.".to_string()));
+    let rs = load(
+        "ctx5",
+        r#"<group name="g,"><rule id="110" level="3"><if_sid>100</if_sid><same_agent /><description>d</description></rule></group>"#,
+    );
+    assert!(warnings(&rs)
+        .contains(&"Detected a deprecated field option for rule, same_agent is not longer available.".to_string()));
 }
 
 #[test]
 fn ignore_element_lists() {
-    let rs = load("ign", r#"<group name="g,"><rule id="110" level="3"><if_sid>100</if_sid><ignore>srcip, user,my.field</ignore><check_if_ignored>name</check_if_ignored><description>d</description></rule></group>"#);
+    let rs = load(
+        "ign",
+        r#"<group name="g,"><rule id="110" level="3"><if_sid>100</if_sid><ignore>srcip, user,my.field</ignore><check_if_ignored>name</check_if_ignored><description>d</description></rule></group>"#,
+    );
     assert_eq!(rule(&rs, 110).fts_ignore.statics, 2 | 1);
     assert_eq!(rule(&rs, 110).fts_ignore.dynamic, vec![b"my.field".to_vec()]);
     assert_eq!(rule(&rs, 110).fts_check_ignored.statics, 64);
-    let e = fatal("ign2", r#"<group name="g,"><rule id="110" level="3"><ignore>srcip,,user</ignore><description>d</description></rule></group>"#);
+    let e = fatal(
+        "ign2",
+        r#"<group name="g,"><rule id="110" level="3"><ignore>srcip,,user</ignore><description>d</description></rule></group>"#,
+    );
     assert!(e.contains("Wrong ignore option: 'srcip,,user'"), "{e}");
-    let e = fatal("ign3", r#"<group name="g,"><rule id="110" level="3"><check_if_ignored></check_if_ignored><description>d</description></rule></group>"#);
+    let e = fatal(
+        "ign3",
+        r#"<group name="g,"><rule id="110" level="3"><check_if_ignored></check_if_ignored><description>d</description></rule></group>"#,
+    );
     assert!(e.contains("Wrong check_if_ignored option: ''"), "{e}");
 }
 
@@ -676,15 +775,25 @@ fn overwrite_replaces_conditions_and_level_but_not_position() {
 </group>"#,
     );
     let r = rule(&rs, 110);
-    assert_eq!((r.level, r.internal_level, r.description.as_slice(), r.groups.as_slice()), (10, 1000, &b"overwritten"[..], &b"g,"[..]));
+    assert_eq!(
+        (r.level, r.internal_level, r.description.as_slice(), r.groups.as_slice()),
+        (10, 1000, &b"overwritten"[..], &b"g,"[..])
+    );
     // if_sid is unchanged (no warning); the original's if_group was freed, so any if_group "differs".
     let w = warnings(&rs);
-    assert!(w.contains(&"(7605): It is not possible to overwrite 'if_group' value in rule '110'. The original value is retained.".to_string()), "{w:?}");
+    assert!(
+        w.contains(
+            &"(7605): It is not possible to overwrite 'if_group' value in rule '110'. The original value is retained."
+                .to_string()
+        ),
+        "{w:?}"
+    );
     assert!(!w.iter().any(|m| m.contains("'if_sid' value")), "{w:?}");
     // Siblings of 100: 110 kept its place (after 111, not re-sorted); 112 (level 6)
     // compares with 110's new internal level 1000 (not 500) and goes after it.
     let parent = rs.rules.nodes_of[rs.rules.by_id[&100]][0];
-    let order: Vec<u32> = rs.rules.nodes[parent].children.iter().map(|&n| rs.rules.rules[rs.rules.nodes[n].rule].id).collect();
+    let order: Vec<u32> =
+        rs.rules.nodes[parent].children.iter().map(|&n| rs.rules.rules[rs.rules.nodes[n].rule].id).collect();
     assert_eq!(order, vec![111, 110, 112]);
     let mut s = session(&rs);
     assert_eq!(ids(&mut s, "loc", &[(r#"{"m":"old"}"#, T0), (r#"{"m":"new"}"#, T0)]), vec![Some(111), Some(110)]);
@@ -714,7 +823,10 @@ fn overwrite_of_a_missing_rule_is_a_normal_rule() {
   <rule id="111" level="9" frequency="2" overwrite="yes"><if_matched_sid>110</if_matched_sid><description>gets if_sid 110</description></rule>
 </group>"#,
     );
-    assert!(warnings(&rs).contains(&"(7613): Rule ID '111' does not exist but 'overwrite' is set to 'yes'. Still, the rule will be loaded.".to_string()));
+    assert!(warnings(&rs).contains(
+        &"(7613): Rule ID '111' does not exist but 'overwrite' is set to 'yes'. Still, the rule will be loaded."
+            .to_string()
+    ));
     assert_eq!(rule(&rs, 111).if_sid.as_deref(), Some("110"));
     let mut s = session(&rs);
     assert_eq!(ids(&mut s, "loc", &[(r#"{"m":"base"}"#, T0), (r#"{"m":"base"}"#, T0 + 1)]), vec![Some(110), Some(111)]);
@@ -722,7 +834,10 @@ fn overwrite_of_a_missing_rule_is_a_normal_rule() {
 
 #[test]
 fn overwrite_of_a_root_template_adds_a_root() {
-    let rs = load("ow4", r#"<group name="g,"><rule id="1" level="0" noalert="1" overwrite="yes"><category>syslog</category><description>again</description></rule></group>"#);
+    let rs = load(
+        "ow4",
+        r#"<group name="g,"><rule id="1" level="0" noalert="1" overwrite="yes"><category>syslog</category><description>again</description></rule></group>"#,
+    );
     assert_eq!(rs.rules.roots.len(), 2);
     assert_eq!(rule(&rs, 1).description, b"Generic template for all syslog rules.");
 }
@@ -739,9 +854,18 @@ fn check_diff_per_host_name() {
     let mut s = session(&rs);
     // Hosts "(web1)a" and "(web1)b" share the store of "web1" (queue/diff/web1/110).
     let mut out = Vec::new();
-    for log in ["Dec 29 10:00:01 (web1)a app: value 1", "Dec 29 10:00:01 (web1)b app: value 1", "Dec 29 10:00:01 (web1)b app: value 2", "Dec 29 10:00:01 other app: value 3"] {
+    for log in [
+        "Dec 29 10:00:01 (web1)a app: value 1",
+        "Dec 29 10:00:01 (web1)b app: value 1",
+        "Dec 29 10:00:01 (web1)b app: value 2",
+        "Dec 29 10:00:01 other app: value 3",
+    ] {
         let p = send(&mut s, "loc", log, T0);
-        assert!(p.event.hostname.starts_with(b"(web1)") || p.event.hostname == b"other", "{:?}", String::from_utf8_lossy(&p.event.hostname));
+        assert!(
+            p.event.hostname.starts_with(b"(web1)") || p.event.hostname == b"other",
+            "{:?}",
+            String::from_utf8_lossy(&p.event.hostname)
+        );
         out.push((rule_id(&s, &p), p.previous.clone()));
     }
     assert_eq!(out[0].0, None);
@@ -799,17 +923,25 @@ fn if_fts_first_time_seen() {
     // ids decoders: once three stored keys share more than 14 leading bytes
     // with a new key, it is cut to 14 bytes; the next similar one is then "seen".
     let events: Vec<String> = (1..=5).map(|i| format!("ids AAAAAAAAAAAAAAAAAAAA{i} d")).collect();
-    let got: Vec<_> = events.iter().map(|e| {
-        let p = send(&mut s, "loc", e, T0);
-        rule_id(&s, &p)
-    }).collect();
+    let got: Vec<_> = events
+        .iter()
+        .map(|e| {
+            let p = send(&mut s, "loc", e, T0);
+            rule_id(&s, &p)
+        })
+        .collect();
     assert_eq!(got, vec![Some(120), Some(120), Some(120), Some(120), Some(121)]);
 }
 
 #[test]
 fn rules_debug_lines_are_bounded() {
     let long = "d".repeat(2000);
-    let rs = load("debug", &format!(r#"<group name="g,"><rule id="110" level="3"><if_sid>100</if_sid><match>zzz</match><description>{long}</description></rule></group>"#));
+    let rs = load(
+        "debug",
+        &format!(
+            r#"<group name="g,"><rule id="110" level="3"><if_sid>100</if_sid><match>zzz</match><description>{long}</description></rule></group>"#
+        ),
+    );
     // `loadmemory` refuses a 2000-byte... no: 2000 < 2048, it is kept; the debug line is cut.
     let mut s = session(&rs);
     let p = s.process(b"loc", br#"{"m":"x"}"#, Timestamp { secs: T0, nanos: 0 }, true).unwrap();
@@ -830,7 +962,10 @@ fn eviction_beyond_memory_size() {
 </group>"#,
     );
     assert_eq!(rs.rules.max_freq, 10);
-    let mut s = Session::new(Arc::clone(&rs), SessionOptions { manager_name: b"m".to_vec(), memory_size: 20, ..Default::default() });
+    let mut s = Session::new(
+        Arc::clone(&rs),
+        SessionOptions { manager_name: b"m".to_vec(), memory_size: 20, ..Default::default() },
+    );
     let fired: Vec<i64> = (0..35)
         .filter(|&i| {
             let p = send(&mut s, "loc", r#"{"m":"a"}"#, T0 + 100 * i);
@@ -852,7 +987,12 @@ fn if_matched_regex_searches_the_event_list() {
     let mut s = session(&rs);
     let fail = |u: &str| format!(r#"{{"m":"login failed for {u}"}}"#);
     let mut got = Vec::new();
-    for (loc, log, t) in [("loc", fail("a"), T0), ("loc", r#"{"m":"noise"}"#.to_string(), T0 + 1), ("loc", fail("b"), T0 + 2), ("loc", r#"{"m":"login ok"}"#.to_string(), T0 + 3)] {
+    for (loc, log, t) in [
+        ("loc", fail("a"), T0),
+        ("loc", r#"{"m":"noise"}"#.to_string(), T0 + 1),
+        ("loc", fail("b"), T0 + 2),
+        ("loc", r#"{"m":"login ok"}"#.to_string(), T0 + 3),
+    ] {
         let p = send(&mut s, loc, &log, t);
         got.push((rule_id(&s, &p), p.previous.len()));
     }
@@ -860,14 +1000,19 @@ fn if_matched_regex_searches_the_event_list() {
     assert_eq!(got, vec![(Some(110), 0), (Some(100), 0), (Some(110), 0), (Some(111), 1)]);
     // An in-window event of another agent stops the search (upstream spins on it until it expires).
     let mut s = session(&rs);
-    let got = [("loc", fail("a")), ("loc", fail("b")), ("[002] (a2) any->x", fail("c")), ("loc", r#"{"m":"login ok"}"#.to_string())]
-        .iter()
-        .enumerate()
-        .map(|(i, (loc, log))| {
-            let p = send(&mut s, loc, log, T0 + i as i64);
-            rule_id(&s, &p)
-        })
-        .collect::<Vec<_>>();
+    let got = [
+        ("loc", fail("a")),
+        ("loc", fail("b")),
+        ("[002] (a2) any->x", fail("c")),
+        ("loc", r#"{"m":"login ok"}"#.to_string()),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (loc, log))| {
+        let p = send(&mut s, loc, log, T0 + i as i64);
+        rule_id(&s, &p)
+    })
+    .collect::<Vec<_>>();
     assert_eq!(got, vec![Some(110), Some(110), Some(110), Some(100)]);
 }
 
@@ -889,5 +1034,8 @@ fn if_matched_group_lists() {
         let p = send(&mut s, "loc", r#"{"m":"fail"}"#, T0 + i);
         got.push((rule_id(&s, &p), p.previous.len()));
     }
-    assert_eq!(got, vec![(Some(110), 0), (Some(110), 0), (Some(111), 2), (Some(110), 0), (Some(110), 0), (Some(111), 2)]);
+    assert_eq!(
+        got,
+        vec![(Some(110), 0), (Some(110), 0), (Some(111), 2), (Some(110), 0), (Some(110), 0), (Some(111), 2)]
+    );
 }

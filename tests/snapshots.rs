@@ -22,7 +22,8 @@ fn alerts(rs: &Arc<Ruleset>, events: &[Vec<u8>]) -> String {
             out.push_str(&format!("# event {}: no alert\n", i + 1));
             continue;
         }
-        let mut a = alert::alert_json(rs, &p, &AlertContext { manager_name: b"wazuh-manager", logtest: false, id_suffix: 0 });
+        let mut a =
+            alert::alert_json(rs, &p, &AlertContext { manager_name: b"wazuh-manager", logtest: false, id_suffix: 0 });
         if let Json::Object(o) = &mut a {
             for (k, v) in o.iter_mut() {
                 if k == b"id" {

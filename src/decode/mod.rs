@@ -329,15 +329,13 @@ impl Decoders {
                 let log = ev.full_log.get(log_range.clone()).unwrap_or(b"");
                 let subj = log.get(start..).unwrap_or(b"");
                 match re.exec(subj, &mut scratch.caps) {
-                    None => {
-                        match k {
-                            Some(kk) if n.get_next => {
-                                k = Some(kk + 1);
-                                continue;
-                            }
-                            _ => return,
+                    None => match k {
+                        Some(kk) if n.get_next => {
+                            k = Some(kk + 1);
+                            continue;
                         }
-                    }
+                        _ => return,
+                    },
                     Some(end) => {
                         r = Some(start + next_offset(subj.len(), end));
                         if ev.dynamic.len() >= self.order_size {

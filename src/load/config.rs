@@ -117,9 +117,10 @@ impl RulesetFiles {
     pub fn from_home(home: &Path) -> Result<RulesetFiles, LoadError> {
         let conf_path = home.join("etc/ossec.conf");
         let conf_name = conf_path.display().to_string();
-        let bytes =
-            read_regular_file(&conf_path, MAX_FILE).map_err(|e| LoadError::Io { file: conf_name.clone(), error: e.to_string() })?;
-        let els = xml::parse(&bytes).map_err(|e| LoadError::Xml { file: conf_name.clone(), line: e.line, msg: e.msg })?;
+        let bytes = read_regular_file(&conf_path, MAX_FILE)
+            .map_err(|e| LoadError::Io { file: conf_name.clone(), error: e.to_string() })?;
+        let els =
+            xml::parse(&bytes).map_err(|e| LoadError::Xml { file: conf_name.clone(), line: e.line, msg: e.msg })?;
         let mut decoder_includes = Vec::new();
         let mut decoder_dirs: Vec<(String, Vec<u8>)> = Vec::new();
         let mut decoder_excludes = Vec::new();
@@ -177,7 +178,14 @@ impl RulesetFiles {
                 FileRef { source: Source::Disk(home.join(&name)), name }
             })
             .collect();
-        Ok(RulesetFiles { decoders, rules, lists, alerts, origin: format!("home {}", home.display()), adapt_rule_60000: false })
+        Ok(RulesetFiles {
+            decoders,
+            rules,
+            lists,
+            alerts,
+            origin: format!("home {}", home.display()),
+            adapt_rule_60000: false,
+        })
     }
 
     /// Appends explicit files (already expanded from globs), after the home's.
@@ -214,7 +222,8 @@ fn collect(
         let Ok(rd) = std::fs::read_dir(&path) else {
             continue;
         };
-        let mut entries: Vec<String> = rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let mut entries: Vec<String> =
+            rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
         entries.sort();
         for entry in entries {
             let full = format!("{dir}/{entry}");
@@ -229,7 +238,8 @@ fn collect(
             }
         }
     }
-    let mut files: Vec<FileRef> = names.into_iter().map(|n| FileRef { source: Source::Disk(home.join(&n)), name: n }).collect();
+    let mut files: Vec<FileRef> =
+        names.into_iter().map(|n| FileRef { source: Source::Disk(home.join(&n)), name: n }).collect();
     files.sort_by(|a, b| a.basename().as_bytes().cmp(b.basename().as_bytes()));
     Ok(files)
 }

@@ -268,7 +268,9 @@ impl DecoderLoader {
             let f = fts.get_or_insert_with(Fts::default);
             f.dynamic.clear();
             for piece in split_list(text) {
-                let piece = piece.map_err(|p| fatal(*line, format!("decode-xml: Wrong field '{}' in the fts decoder '{}'", p, dname)))?;
+                let piece = piece.map_err(|p| {
+                    fatal(*line, format!("decode-xml: Wrong field '{}' in the fts decoder '{}'", p, dname))
+                })?;
                 let st = match piece.as_slice() {
                     b"dstuser" | b"user" => Some(FtsStatic::Dstuser),
                     b"srcuser" => Some(FtsStatic::Srcuser),
@@ -298,7 +300,11 @@ impl DecoderLoader {
                         } else if !fts_before_order {
                             return Err(fatal(
                                 *line,
-                                format!("decode-xml: Wrong field '{}' in the fts decoder '{}'", String::from_utf8_lossy(&piece), dname),
+                                format!(
+                                    "decode-xml: Wrong field '{}' in the fts decoder '{}'",
+                                    String::from_utf8_lossy(&piece),
+                                    dname
+                                ),
                             ));
                         }
                     }
@@ -370,7 +376,10 @@ impl DecoderLoader {
                 return Ok(None);
             }
             Matcher::compile(t.kind.unwrap_or(default), &t.value, captures).map(Some).map_err(|e| {
-                cfg_err(el.line, Some(format!("(1452): Syntax error on regex: '{}': {}.", String::from_utf8_lossy(&t.value), e.msg)))
+                cfg_err(
+                    el.line,
+                    Some(format!("(1452): Syntax error on regex: '{}': {}.", String::from_utf8_lossy(&t.value), e.msg)),
+                )
             })
         };
         let program_name = compile(&program, Kind::OsMatch, false)?;
@@ -447,15 +456,21 @@ impl DecoderLoader {
             let mut has_earlier_pattern = false;
             for &s in &siblings {
                 if d.prematch.is_some() {
-                    return Err(fatal(format!("(2102): Duplicated decoder with prematch: '{dname}'. (2106): Error adding decoder plugin.")));
+                    return Err(fatal(format!(
+                        "(2102): Duplicated decoder with prematch: '{dname}'. (2106): Error adding decoder plugin."
+                    )));
                 }
                 if d.fts.is_some() {
-                    return Err(fatal(format!("(2103): Duplicated decoder with fts set: '{dname}'. (2106): Error adding decoder plugin.")));
+                    return Err(fatal(format!(
+                        "(2103): Duplicated decoder with fts set: '{dname}'. (2106): Error adding decoder plugin."
+                    )));
                 }
                 let sib = &self.set.nodes[s];
                 let ok = |x: &Decoder| x.regex.is_some() || x.plugin.is_some();
                 if !ok(sib) || !ok(&d) {
-                    return Err(fatal(format!("(2104): Invalid duplicated decoder: '{dname}'. (2106): Error adding decoder plugin.")));
+                    return Err(fatal(format!(
+                        "(2104): Invalid duplicated decoder: '{dname}'. (2106): Error adding decoder plugin."
+                    )));
                 }
                 has_earlier_pattern |= sib.prematch.is_some() || sib.regex.is_some();
             }

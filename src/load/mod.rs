@@ -39,7 +39,13 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn warning(message: impl Into<String>, file: &str, line: u32) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, message: message.into(), file: Some(file.to_string()), line: Some(line), own: false }
+        Diagnostic {
+            severity: Severity::Warning,
+            message: message.into(),
+            file: Some(file.to_string()),
+            line: Some(line),
+            own: false,
+        }
     }
 
     /// A warning of ours about something we do not support yet.
@@ -48,7 +54,13 @@ impl Diagnostic {
     }
 
     pub fn error(message: impl Into<String>, file: &str, line: u32) -> Diagnostic {
-        Diagnostic { severity: Severity::Error, message: message.into(), file: Some(file.to_string()), line: Some(line), own: false }
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            file: Some(file.to_string()),
+            line: Some(line),
+            own: false,
+        }
     }
 
     /// The logtest form: `WARNING: <message>`, the message cut at 2047 bytes

@@ -26,8 +26,8 @@ use crate::event::{FieldNames, StaticField};
 use crate::lists::{CdbList, Lookup};
 use crate::matcher::{os_match, Kind, Matcher, OsMatch, OsRegex, Pcre2};
 use crate::rules::{
-    CompiledRule, Cond, FtsKeys, IpList, IpNet, ListCond, ListField, MitreRefs, Node, Rule, RuleTree, SameField, Search,
-    TimeRange,
+    CompiledRule, Cond, FtsKeys, IpList, IpNet, ListCond, ListField, MitreRefs, Node, Rule, RuleTree, SameField,
+    Search, TimeRange,
 };
 
 /// Builds the rule tree file by file.
@@ -257,7 +257,12 @@ enum Parsed {
 }
 
 impl<'a> RuleLoader<'a> {
-    pub fn new(decoders: &'a Decoders, lists: &'a [CdbList], fields: &'a mut FieldNames, email_alert_level: u32) -> Self {
+    pub fn new(
+        decoders: &'a Decoders,
+        lists: &'a [CdbList],
+        fields: &'a mut FieldNames,
+        email_alert_level: u32,
+    ) -> Self {
         RuleLoader {
             tree: RuleTree::default(),
             diagnostics: Vec::new(),
@@ -297,10 +302,16 @@ impl<'a> RuleLoader<'a> {
         // Every root element is checked before any rule of the file is read.
         for g in &els {
             if !g.name.eq_ignore_ascii_case("group") {
-                return Err(fatal(g.line, format!("rules_op: Invalid root element \"{}\".Only \"group\" is allowed", g.name)));
+                return Err(fatal(
+                    g.line,
+                    format!("rules_op: Invalid root element \"{}\".Only \"group\" is allowed", g.name),
+                ));
             }
             if g.attrs.len() != 1 || !g.attrs[0].0.eq_ignore_ascii_case("name") {
-                return Err(fatal(g.line, format!("rules_op: Invalid root element '{}'.Only the group name is allowed", g.name)));
+                return Err(fatal(
+                    g.line,
+                    format!("rules_op: Invalid root element '{}'.Only the group name is allowed", g.name),
+                ));
             }
         }
         for g in &els {
@@ -541,7 +552,11 @@ impl<'a> RuleLoader<'a> {
             let body = s.strip_suffix(b"\n").unwrap_or(s);
             if body.is_empty() || !body.iter().all(|&b| b.is_ascii_digit() || b == b',' || b == b' ') {
                 skip = true;
-                self.warn(format!("(7618): Invalid 'if_sid' value: '{}'. Rule '{}' will be ignored.", lossy(s), id), file, el.line);
+                self.warn(
+                    format!("(7618): Invalid 'if_sid' value: '{}'. Rule '{}' will be ignored.", lossy(s), id),
+                    file,
+                    el.line,
+                );
             }
         }
         if skip {
@@ -682,13 +697,15 @@ impl<'a> RuleLoader<'a> {
                 }
             }
             "time" => {
-                r.time = Some(
-                    parse_time(content)
-                        .ok_or_else(|| format!("(1274): Invalid configuration. Element '{}': {}.", c.name, lossy(content)))?,
-                );
+                r.time = Some(parse_time(content).ok_or_else(|| {
+                    format!("(1274): Invalid configuration. Element '{}': {}.", c.name, lossy(content))
+                })?);
             }
             "weekday" => {
-                r.weekday = Some(parse_weekday(content).ok_or_else(|| format!("(1241): Invalid day format: '{}'.", lossy(content)))?);
+                r.weekday = Some(
+                    parse_weekday(content)
+                        .ok_or_else(|| format!("(1241): Invalid day format: '{}'.", lossy(content)))?,
+                );
             }
             "group" => {
                 let prev = st.groups.take();
@@ -706,7 +723,8 @@ impl<'a> RuleLoader<'a> {
                 st.description = self.load_memory(prev, &frag, file, line);
             }
             "srcip" | "dstip" => {
-                let net = parse_ip(content).ok_or_else(|| format!("(1237): Invalid ip address: '{}'.", lossy(content)))?;
+                let net =
+                    parse_ip(content).ok_or_else(|| format!("(1237): Invalid ip address: '{}'.", lossy(content)))?;
                 let negate = self.negate_attr(c, id, file);
                 let list = if lname == "srcip" { &mut st.srcip } else { &mut st.dstip };
                 let list = list.get_or_insert_with(IpList::default);
@@ -725,8 +743,23 @@ impl<'a> RuleLoader<'a> {
                     return Err(format!("Failure to read rule {}. No such attribute 'name' for field.", id));
                 };
                 const STATIC: &[&str] = &[
-                    "srcip", "dstip", "srcgeoip", "dstgeoip", "srcport", "dstport", "user", "srcuser", "dstuser", "url", "id",
-                    "data", "extra_data", "status", "protocol", "system_name", "action",
+                    "srcip",
+                    "dstip",
+                    "srcgeoip",
+                    "dstgeoip",
+                    "srcport",
+                    "dstport",
+                    "user",
+                    "srcuser",
+                    "dstuser",
+                    "url",
+                    "id",
+                    "data",
+                    "extra_data",
+                    "status",
+                    "protocol",
+                    "system_name",
+                    "action",
                 ];
                 if STATIC.iter().any(|s| s.as_bytes().eq_ignore_ascii_case(fname)) {
                     return Err(format!("Failure to read rule {}. Field '{}' is static.", id, lossy(fname)));
@@ -767,7 +800,15 @@ impl<'a> RuleLoader<'a> {
             }
             "if_level" => {
                 if !is_num(content) {
-                    self.warn(format!("(7609): Invalid 'if_level' value: '{}'. Rule '{}' will be ignored.", lossy(content), id), file, line);
+                    self.warn(
+                        format!(
+                            "(7609): Invalid 'if_level' value: '{}'. Rule '{}' will be ignored.",
+                            lossy(content),
+                            id
+                        ),
+                        file,
+                        line,
+                    );
                     return Ok(Flow::Skip);
                 }
                 let prev = st.if_level.take();
@@ -791,7 +832,11 @@ impl<'a> RuleLoader<'a> {
                 r.context = true;
                 if !is_num(content) {
                     self.warn(
-                        format!("(7615): Invalid 'if_matched_sid' value: '{}'. Rule '{}' will be ignored.", lossy(content), id),
+                        format!(
+                            "(7615): Invalid 'if_matched_sid' value: '{}'. Rule '{}' will be ignored.",
+                            lossy(content),
+                            id
+                        ),
                         file,
                         line,
                     );
@@ -807,7 +852,11 @@ impl<'a> RuleLoader<'a> {
             "if_fts" => r.if_fts = true,
             "global_frequency" => r.global_frequency = true,
             "same_agent" | "not_same_agent" => {
-                self.warn(format!("Detected a deprecated field option for rule, {} is not longer available.", lname), file, line);
+                self.warn(
+                    format!("Detected a deprecated field option for rule, {} is not longer available.", lname),
+                    file,
+                    line,
+                );
             }
             "same_field" => {
                 st.any_same = true;
@@ -894,7 +943,11 @@ impl<'a> RuleLoader<'a> {
         match v.as_slice() {
             b"text" | b"link" | b"cve" | b"osvdb" => v.clone(),
             _ => {
-                self.error(format!("rules_op: Element info attribute \"{}\" has invalid value \"{}\"", k, lossy(v)), file, c.line);
+                self.error(
+                    format!("rules_op: Element info attribute \"{}\" has invalid value \"{}\"", k, lossy(v)),
+                    file,
+                    c.line,
+                );
                 b"-1".to_vec()
             }
         }
@@ -940,7 +993,11 @@ impl<'a> RuleLoader<'a> {
             self.lists.iter().position(|l| l.canonical.as_ref() == Some(&canonical))
         });
         let Some(list) = found else {
-            self.warn(format!("(7616): List '{}' could not be loaded. Rule '{}' will be ignored.", path, id), file, c.line);
+            self.warn(
+                format!("(7616): List '{}' could not be loaded. Rule '{}' will be ignored.", path, id),
+                file,
+                c.line,
+            );
             return Ok(Flow::Skip);
         };
         // `OS_AddListRule` returns the node before the one it appended instead
@@ -1193,14 +1250,21 @@ impl<'a> RuleLoader<'a> {
         if let Some(l) = self.tree.rules[ri].if_level.clone() {
             let level = atoi(l.as_bytes());
             if level == 0 {
-                self.warn(format!("(7609): Invalid 'if_level' value: '{}'. Rule '{}' will be ignored.", l, id), &file, line);
+                self.warn(
+                    format!("(7609): Invalid 'if_level' value: '{}'. Rule '{}' will be ignored.", l, id),
+                    &file,
+                    line,
+                );
                 return false;
             }
             let level = level.wrapping_mul(100);
             let targets = self.nodes_matching(Target::Level(level as i64), id);
             if targets.is_empty() {
                 self.warn(
-                    format!("(7608): Level ID '{}' was not found. Invalid 'if_level'. Rule '{}' will be ignored.", level, id),
+                    format!(
+                        "(7608): Level ID '{}' was not found. Invalid 'if_level'. Rule '{}' will be ignored.",
+                        level, id
+                    ),
                     &file,
                     line,
                 );
@@ -1215,7 +1279,11 @@ impl<'a> RuleLoader<'a> {
             let targets = self.nodes_matching(Target::Group(g.clone()), id);
             if targets.is_empty() {
                 self.warn(
-                    format!("(7610): Group '{}' was not found. Invalid 'if_group'. Rule '{}' will be ignored.", lossy(&g), id),
+                    format!(
+                        "(7610): Group '{}' was not found. Invalid 'if_group'. Rule '{}' will be ignored.",
+                        lossy(&g),
+                        id
+                    ),
                     &file,
                     line,
                 );
@@ -1232,7 +1300,11 @@ impl<'a> RuleLoader<'a> {
                 true
             }
             None => {
-                self.warn(format!("(7611): Category was not found. Invalid 'category'. Rule '{}' will be ignored.", id), &file, line);
+                self.warn(
+                    format!("(7611): Category was not found. Invalid 'category'. Rule '{}' will be ignored.", id),
+                    &file,
+                    line,
+                );
                 false
             }
         }
@@ -1297,7 +1369,10 @@ impl<'a> RuleLoader<'a> {
             } else {
                 let what = if matched_sid.is_some() { "if_matched_sid" } else { "if_sid" };
                 self.warn(
-                    format!("(7607): Invalid '{}'. Signature ID must be an integer. Rule '{}' will be ignored.", what, id),
+                    format!(
+                        "(7607): Invalid '{}'. Signature ID must be an integer. Rule '{}' will be ignored.",
+                        what, id
+                    ),
                     &file,
                     line,
                 );
@@ -1484,7 +1559,10 @@ impl<'a> RuleLoader<'a> {
         }
         for what in kept {
             self.warn(
-                format!("(7605): It is not possible to overwrite '{}' value in rule '{}'. The original value is retained.", what, id),
+                format!(
+                    "(7605): It is not possible to overwrite '{}' value in rule '{}'. The original value is retained.",
+                    what, id
+                ),
                 &file,
                 line,
             );
@@ -1596,7 +1674,8 @@ fn list_field(field: &[u8], names: &mut FieldNames) -> ListField {
 fn ip_patterns() -> &'static [Pcre2] {
     static P: OnceLock<Vec<Pcre2>> = OnceLock::new();
     P.get_or_init(|| {
-        const V4: &str = r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+        const V4: &str =
+            r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
         const P6: &str = r"12[0-8]|1[0-1][0-9]|[0-9]?[0-9]";
         let h = "[0-9a-fA-F]{1,4}";
         let mut v = vec![format!(r"^(?:::[fF]{{4}}:)?({V4})(?:/((?:3[0-2]|[1-2]?[0-9])|{V4}))?$")];

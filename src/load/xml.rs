@@ -200,7 +200,11 @@ impl<'a> Reader<'a> {
                         }
                         None => return self.err("XMLERR: End of file while reading an attribute."),
                         Some(_) => {
-                            let (n, v) = el.attrs.last().map(|(n, v)| (n.clone(), String::from_utf8_lossy(v).into_owned())).unwrap_or_default();
+                            let (n, v) = el
+                                .attrs
+                                .last()
+                                .map(|(n, v)| (n.clone(), String::from_utf8_lossy(v).into_owned()))
+                                .unwrap_or_default();
                             return self.err(format!("XMLERR: Bad attribute closing for '{n}'='{v}'."));
                         }
                     }

@@ -15,9 +15,9 @@ pub mod os_match;
 pub mod os_regex;
 pub mod pcre2;
 
+pub use self::pcre2::Pcre2;
 pub use os_match::OsMatch;
 pub use os_regex::OsRegex;
-pub use self::pcre2::Pcre2;
 
 /// Which language a pattern is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

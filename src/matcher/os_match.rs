@@ -77,11 +77,7 @@ impl OsMatchError {
 impl fmt::Display for OsMatchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            OsMatchError::TooLong => write!(
-                f,
-                "pattern longer than 20480 bytes (OS_Match error {})",
-                self.code()
-            ),
+            OsMatchError::TooLong => write!(f, "pattern longer than 20480 bytes (OS_Match error {})", self.code()),
         }
     }
 }
@@ -126,10 +122,7 @@ impl Alternative {
         } else {
             (Test::Contains, alt)
         };
-        Alternative {
-            test,
-            text: text.into(),
-        }
+        Alternative { test, text: text.into() }
     }
 
     fn matches(&self, subject: &[u8]) -> bool {
@@ -137,13 +130,10 @@ impl Alternative {
         match self.test {
             Test::Always => true,
             Test::Equals => subject.eq_ignore_ascii_case(text),
-            Test::StartsWith => subject
-                .get(..text.len())
-                .is_some_and(|head| head.eq_ignore_ascii_case(text)),
-            Test::EndsWith => subject
-                .len()
-                .checked_sub(text.len())
-                .is_some_and(|start| subject[start..].eq_ignore_ascii_case(text)),
+            Test::StartsWith => subject.get(..text.len()).is_some_and(|head| head.eq_ignore_ascii_case(text)),
+            Test::EndsWith => {
+                subject.len().checked_sub(text.len()).is_some_and(|start| subject[start..].eq_ignore_ascii_case(text))
+            }
             Test::Contains => contains_ignore_case(subject, text),
         }
     }
@@ -170,15 +160,8 @@ impl OsMatch {
             _ => (false, text),
         };
         let lowered = body.to_ascii_lowercase();
-        let alternatives = lowered
-            .split(|&b| b == b'|')
-            .map(Alternative::new)
-            .collect();
-        Ok(OsMatch {
-            raw: pattern.into(),
-            negate,
-            alternatives,
-        })
+        let alternatives = lowered.split(|&b| b == b'|').map(Alternative::new).collect();
+        Ok(OsMatch { raw: pattern.into(), negate, alternatives })
     }
 
     /// Does the pattern match `subject`? Never allocates.
@@ -238,9 +221,7 @@ fn internal_match(pattern: &[u8], subject: &[u8], len: usize) -> bool {
     if head == b'^' {
         // strncasecmp(pattern + 1, subject, len - 1): a prefix test.
         let prefix = pattern.get(1..len).unwrap_or_default();
-        return subject
-            .get(..prefix.len())
-            .is_some_and(|s| s.eq_ignore_ascii_case(prefix));
+        return subject.get(..prefix.len()).is_some_and(|s| s.eq_ignore_ascii_case(prefix));
     }
     if subject.is_empty() {
         return false;
@@ -343,7 +324,8 @@ mod tests {
             let hl = (next() % 24) as usize;
             let nl = (next() % 5) as usize;
             let hay: Vec<u8> = (0..hl).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
-            let needle: Vec<u8> = (0..nl).map(|_| alphabet[(next() % alphabet.len() as u64) as usize].to_ascii_lowercase()).collect();
+            let needle: Vec<u8> =
+                (0..nl).map(|_| alphabet[(next() % alphabet.len() as u64) as usize].to_ascii_lowercase()).collect();
             assert_eq!(contains_ignore_case(&hay, &needle), naive(&hay, &needle), "{hay:?} {needle:?}");
         }
     }
@@ -355,9 +337,7 @@ mod tests {
     }
 
     fn m(pattern: &str, subject: &str) -> bool {
-        OsMatch::compile(pattern.as_bytes())
-            .expect("compiles")
-            .is_match(subject.as_bytes())
+        OsMatch::compile(pattern.as_bytes()).expect("compiles").is_match(subject.as_bytes())
     }
 
     #[test]
@@ -426,10 +406,7 @@ mod tests {
 
     #[test]
     fn too_long() {
-        assert_eq!(
-            OsMatch::compile(&vec![b'a'; MAX_PATTERN_LEN + 1]).err(),
-            Some(OsMatchError::TooLong)
-        );
+        assert_eq!(OsMatch::compile(&vec![b'a'; MAX_PATTERN_LEN + 1]).err(), Some(OsMatchError::TooLong));
         let mut p = vec![b'!'];
         p.extend(vec![b'a'; MAX_PATTERN_LEN]);
         assert_eq!(OsMatch::compile(&p).err(), Some(OsMatchError::TooLong));
@@ -467,19 +444,13 @@ mod tests {
     fn random_patterns_never_panic() {
         let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (state >> 33) as u32
         };
         let alphabet: &[u8] = b"aAb|^$!\\.\xff\x00";
         for _ in 0..20_000 {
-            let pattern: Vec<u8> = (0..next() % 8)
-                .map(|_| alphabet[next() as usize % alphabet.len()])
-                .collect();
-            let subject: Vec<u8> = (0..next() % 10)
-                .map(|_| alphabet[next() as usize % alphabet.len()])
-                .collect();
+            let pattern: Vec<u8> = (0..next() % 8).map(|_| alphabet[next() as usize % alphabet.len()]).collect();
+            let subject: Vec<u8> = (0..next() % 10).map(|_| alphabet[next() as usize % alphabet.len()]).collect();
             if let Ok(re) = OsMatch::compile(&pattern) {
                 let _ = re.is_match(&subject);
             }

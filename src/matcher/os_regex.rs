@@ -288,13 +288,7 @@ impl Alternative {
             cells.pop();
         }
         let required = if begin { None } else { required_literal(&cells) };
-        Alternative {
-            cells: cells.into_boxed_slice(),
-            begin,
-            end,
-            groups: marks as usize / 2,
-            required,
-        }
+        Alternative { cells: cells.into_boxed_slice(), begin, end, groups: marks as usize / 2, required }
     }
 
     /// False when the subject cannot match because it lacks the required literal.
@@ -380,10 +374,7 @@ impl OsRegex {
         while let Some(b) = bytes.next() {
             match b {
                 b'\\' => {
-                    let code = bytes
-                        .next()
-                        .and_then(class_code)
-                        .ok_or(OsRegexError::BadEscape)?;
+                    let code = bytes.next().and_then(class_code).ok_or(OsRegexError::BadEscape)?;
                     cells.push(Cell::Esc(code));
                     cells.push(Cell::EscArg(code));
                 }
@@ -413,17 +404,8 @@ impl OsRegex {
         alternatives.push(Alternative::new(cells, marks));
 
         let capture = captures && has_group;
-        let max_groups = if capture {
-            alternatives.iter().map(|a| a.groups).max().unwrap_or(0)
-        } else {
-            0
-        };
-        Ok(OsRegex {
-            raw: pattern.into(),
-            alternatives: alternatives.into_boxed_slice(),
-            capture,
-            max_groups,
-        })
+        let max_groups = if capture { alternatives.iter().map(|a| a.groups).max().unwrap_or(0) } else { 0 };
+        Ok(OsRegex { raw: pattern.into(), alternatives: alternatives.into_boxed_slice(), capture, max_groups })
     }
 
     /// Runs the pattern on `subject`.
@@ -482,10 +464,7 @@ impl OsRegex {
     }
 
     fn run_plain(&self, subject: &[u8]) -> Option<isize> {
-        self.alternatives
-            .iter()
-            .filter(|alt| alt.may_match(subject))
-            .find_map(|alt| run(alt, subject, &mut NoMarks))
+        self.alternatives.iter().filter(|alt| alt.may_match(subject)).find_map(|alt| run(alt, subject, &mut NoMarks))
     }
 
     /// Capture mode: tries each alternative with its marks cleared, and turns
@@ -497,9 +476,7 @@ impl OsRegex {
             marks.fill((UNSET, UNSET));
             if let Some(end) = run(alt, subject, &mut CaptureMarks(marks)) {
                 // Groups stop at the first one with a mark never recorded.
-                let groups = marks
-                    .iter()
-                    .position(|&(open, close)| open == UNSET || close == UNSET);
+                let groups = marks.iter().position(|&(open, close)| open == UNSET || close == UNSET);
                 let groups = groups.unwrap_or(marks.len());
                 // A group closing before it opens is a size underflow upstream;
                 // its allocation fails and the whole regex reports no match.
@@ -649,13 +626,9 @@ fn run<M: Marks>(alt: &Alternative, subject: &[u8], marks: &mut M) -> Option<isi
                     let next = alt.cell(q);
                     let advance = match next {
                         Cell::End => Some(1),
-                        Cell::Esc(class2) => in_class(class2, ch).then(|| {
-                            if alt.cell(q + 2).is_quantifier() {
-                                0
-                            } else {
-                                2
-                            }
-                        }),
+                        Cell::Esc(class2) => {
+                            in_class(class2, ch).then(|| if alt.cell(q + 2).is_quantifier() { 0 } else { 2 })
+                        }
                         other if other.byte() == lower => {
                             rep = false;
                             Some(1)
@@ -819,27 +792,18 @@ mod tests {
         let re = OsRegex::compile(pattern.as_bytes(), true).expect("compiles");
         let mut caps = Vec::new();
         let end = re.exec(subject.as_bytes(), &mut caps)?;
-        assert!(
-            re.is_match(subject.as_bytes()),
-            "is_match agrees for {pattern:?} on {subject:?}"
-        );
-        let groups = caps
-            .iter()
-            .map(|&(a, b)| String::from_utf8_lossy(&subject.as_bytes()[a..b]).into_owned())
-            .collect();
+        assert!(re.is_match(subject.as_bytes()), "is_match agrees for {pattern:?} on {subject:?}");
+        let groups =
+            caps.iter().map(|&(a, b)| String::from_utf8_lossy(&subject.as_bytes()[a..b]).into_owned()).collect();
         Some((end, groups))
     }
 
     fn check(pattern: &str, subject: &str, end: Option<isize>, groups: &[&str]) {
         let got = exec(pattern, subject);
         match end {
-            None => assert!(
-                got.is_none(),
-                "{pattern:?} on {subject:?}: expected no match, got {got:?}"
-            ),
+            None => assert!(got.is_none(), "{pattern:?} on {subject:?}: expected no match, got {got:?}"),
             Some(e) => {
-                let (ge, gg) =
-                    got.unwrap_or_else(|| panic!("{pattern:?} on {subject:?}: expected a match"));
+                let (ge, gg) = got.unwrap_or_else(|| panic!("{pattern:?} on {subject:?}: expected a match"));
                 assert_eq!(ge, e, "{pattern:?} on {subject:?}: end");
                 assert_eq!(gg, groups, "{pattern:?} on {subject:?}: groups");
             }
@@ -865,33 +829,13 @@ mod tests {
         check("\\d+", "abc123", Some(3), &[]);
         check("(\\d+)\\.(\\d+)", "v 12.34 x", Some(3), &["1", ""]);
         check("(\\d+).(\\d+)", "v 12.34 x", Some(5), &["12", "34"]);
-        check(
-            "(\\d+.\\d+.\\d+.\\d+)",
-            "ip=10.20.30.40;",
-            Some(12),
-            &["10.20.30.40"],
-        );
+        check("(\\d+.\\d+.\\d+.\\d+)", "ip=10.20.30.40;", Some(12), &["10.20.30.40"]);
         check("(\\S+)@(\\S+)", "a@b@c", Some(2), &["a", "b@c"]);
         check("user=(\\.*) ", "user=john doe x", Some(9), &["john"]);
-        check(
-            "^(\\.+) (\\d+)$",
-            "hello world 42",
-            Some(12),
-            &["hello world", "42"],
-        );
-        check(
-            "(\\w+)=(\\w+)",
-            "key=value other=2",
-            Some(4),
-            &["key", "value"],
-        );
+        check("^(\\.+) (\\d+)$", "hello world 42", Some(12), &["hello world", "42"]);
+        check("(\\w+)=(\\w+)", "key=value other=2", Some(4), &["key", "value"]);
         let s = "sshd: from 1.2.3.4 port 22 ssh2";
-        check(
-            "from (\\S+) port (\\d+)",
-            s,
-            Some(s.find("22").unwrap_or(0) as isize),
-            &["1.2.3.4", "22"],
-        );
+        check("from (\\S+) port (\\d+)", s, Some(s.find("22").unwrap_or(0) as isize), &["1.2.3.4", "22"]);
         check("(\\w+)", "foo-bar@x_y.z", Some(0), &["foo-bar@x_y"]);
         check("\\s+(\\S+)", "a\tb c", Some(4), &["c"]);
         check("a+b", "aab", None, &[]);
@@ -904,19 +848,9 @@ mod tests {
         check("(\\d+\\w\\d+)", "04T15", Some(1), &["04"]);
         check("\\d*", "abc", Some(-1), &[]);
         check("^\\d+$", "123 ", None, &[]);
-        check(
-            "\\w+1 \\w+2 \\w+3 \\w+4 \\w+5 \\w+6",
-            "z1 x2 x3 x4 x5x5 x6",
-            None,
-            &[],
-        );
+        check("\\w+1 \\w+2 \\w+3 \\w+4 \\w+5 \\w+6", "z1 x2 x3 x4 x5x5 x6", None, &[]);
         check("^{\\s*\"", "{\"a\":1}", Some(1), &[]);
-        check(
-            "\"integration\":\"ms-graph\"",
-            "{\"integration\": \"ms-graph\"}",
-            None,
-            &[],
-        );
+        check("\"integration\":\"ms-graph\"", "{\"integration\": \"ms-graph\"}", None, &[]);
         check("^(\\w+)s$", "class", None, &[]);
     }
 
@@ -930,32 +864,12 @@ mod tests {
         check_tail("(\\w+)\\d+(\\s*)", "Wazuh123 ", Some("3 "), &["Wazuh", " "]);
         check_tail("(\\d+)", "asd_12_qwe", Some("12_qwe"), &["12"]);
         check_tail("\\p+", "$()|<", Some("$()|<"), &[]);
-        check_tail(
-            "Backslash character is (\\.*)",
-            "Backslash character is \\",
-            Some(" \\"),
-            &["\\"],
-        );
-        check_tail(
-            "Special characters are \\t+",
-            "Special characters are $()|<\\",
-            None,
-            &[],
-        );
-        check_tail(
-            "Special characters are (\\d*)",
-            "Special characters are $()|<\\",
-            Some(" $()|<\\"),
-            &[""],
-        );
+        check_tail("Backslash character is (\\.*)", "Backslash character is \\", Some(" \\"), &["\\"]);
+        check_tail("Special characters are \\t+", "Special characters are $()|<\\", None, &[]);
+        check_tail("Special characters are (\\d*)", "Special characters are $()|<\\", Some(" $()|<\\"), &[""]);
         check_tail("^\\d+", "1234asd", Some("asd"), &[]);
         check_tail("^(\\d+)", "1234asd", Some("1234asd"), &["1234"]);
-        check_tail(
-            "^$|^\\d|\\d$|\\s(\\w+\\w)",
-            "^hi digits asd",
-            Some("igits asd"),
-            &["di"],
-        );
+        check_tail("^$|^\\d|\\d$|\\s(\\w+\\w)", "^hi digits asd", Some("igits asd"), &["di"]);
         check_tail("\\d*$", "pattern123", None, &[]);
         check_tail("(\\d*)$", "123pattern", None, &[]);
         check_tail("\\D*\\d*", "Test123", Some("t123"), &[]);
@@ -996,10 +910,7 @@ mod tests {
         assert_eq!(err(b")("), Some(OsRegexError::BadParen));
         assert_eq!(err(b"(a|b)"), Some(OsRegexError::BadParen));
         assert_eq!(err(b"(a\\q|b)"), Some(OsRegexError::BadEscape));
-        assert_eq!(
-            err(&vec![b'a'; MAX_PATTERN_LEN + 1]),
-            Some(OsRegexError::TooLong)
-        );
+        assert_eq!(err(&vec![b'a'; MAX_PATTERN_LEN + 1]), Some(OsRegexError::TooLong));
         assert_eq!(err(&vec![b'a'; MAX_PATTERN_LEN]), None);
         assert_eq!(err(b""), None);
         assert_eq!(err(b"\\(\\)\\|\\$\\<\\\\\\.\\t\\p\\D\\W\\S"), None);
@@ -1028,33 +939,14 @@ mod tests {
         // Ranges taken from upstream os_regex_maps.c, `regexmap` rows 1-15.
         let rows: [&[(u8, u8)]; 15] = [
             &[(0x30, 0x39)],
-            &[
-                (0x2d, 0x2d),
-                (0x30, 0x39),
-                (0x40, 0x5a),
-                (0x5f, 0x5f),
-                (0x61, 0x7a),
-            ],
+            &[(0x2d, 0x2d), (0x30, 0x39), (0x40, 0x5a), (0x5f, 0x5f), (0x61, 0x7a)],
             &[(0x20, 0x20)],
-            &[
-                (0x21, 0x2e),
-                (0x3a, 0x3f),
-                (0x5b, 0x5b),
-                (0x5d, 0x5d),
-                (0x7b, 0x7d),
-            ],
+            &[(0x21, 0x2e), (0x3a, 0x3f), (0x5b, 0x5b), (0x5d, 0x5d), (0x7b, 0x7d)],
             &[(0x28, 0x28)],
             &[(0x29, 0x29)],
             &[(0x5c, 0x5c)],
             &[(0x00, 0x2f), (0x3a, 0xff)],
-            &[
-                (0x00, 0x2c),
-                (0x2e, 0x2f),
-                (0x3a, 0x3f),
-                (0x5b, 0x5e),
-                (0x60, 0x60),
-                (0x7b, 0xff),
-            ],
+            &[(0x00, 0x2c), (0x2e, 0x2f), (0x3a, 0x3f), (0x5b, 0x5e), (0x60, 0x60), (0x7b, 0xff)],
             &[(0x00, 0x1f), (0x21, 0xff)],
             &[(0x00, 0xff)],
             &[(0x09, 0x09)],
@@ -1079,15 +971,10 @@ mod tests {
         let without = OsRegex::compile(b"(a)\\d*\\d*", false).expect("compiles");
         assert!(with.captures());
         assert!(!without.captures());
-        assert!(!OsRegex::compile(b"a\\d*", true)
-            .expect("compiles")
-            .captures());
+        assert!(!OsRegex::compile(b"a\\d*", true).expect("compiles").captures());
         let mut caps = Vec::new();
         assert_eq!(with.exec(b"a", &mut caps).is_some(), with.is_match(b"a"));
-        assert_eq!(
-            without.exec(b"a", &mut caps).is_some(),
-            without.is_match(b"a")
-        );
+        assert_eq!(without.exec(b"a", &mut caps).is_some(), without.is_match(b"a"));
         assert!(caps.is_empty());
     }
 
@@ -1102,9 +989,7 @@ mod tests {
         let re = OsRegex::compile(b"ab\0cd", false).expect("compiles");
         assert_eq!(re.pattern(), b"ab\0cd");
         assert!(re.is_match(b"xab"));
-        assert!(!OsRegex::compile(b"cd", false)
-            .expect("compiles")
-            .is_match(b"ab\0cd"));
+        assert!(!OsRegex::compile(b"cd", false).expect("compiles").is_match(b"ab\0cd"));
     }
 
     #[test]
@@ -1154,11 +1039,16 @@ mod tests {
             for captures in [false, true] {
                 let Ok(re) = OsRegex::compile(&pattern, captures) else { continue };
                 let mut bare = re.clone();
-                let alts: Vec<Alternative> = bare.alternatives.iter().cloned().map(|mut a| {
-                    filtered += a.required.is_some() as usize;
-                    a.required = None;
-                    a
-                }).collect();
+                let alts: Vec<Alternative> = bare
+                    .alternatives
+                    .iter()
+                    .cloned()
+                    .map(|mut a| {
+                        filtered += a.required.is_some() as usize;
+                        a.required = None;
+                        a
+                    })
+                    .collect();
                 bare.alternatives = alts.into_boxed_slice();
                 assert_eq!(
                     (re.exec(&subject, &mut caps_a), &caps_a),
@@ -1177,9 +1067,7 @@ mod tests {
         // A small LCG; no extra dependencies.
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
         let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (state >> 33) as u32
         };
         let alphabet: &[u8] = b"ab1 \\()|^$+*.dwspDWSt<-@_\t\xff";
@@ -1198,9 +1086,7 @@ mod tests {
                 }
             }
             let slen = (next() % 16) as usize;
-            let subject: Vec<u8> = (0..slen)
-                .map(|_| alphabet[(next() as usize) % alphabet.len()])
-                .collect();
+            let subject: Vec<u8> = (0..slen).map(|_| alphabet[(next() as usize) % alphabet.len()]).collect();
             for captures in [false, true] {
                 if let Ok(re) = OsRegex::compile(&pattern, captures) {
                     compiled += 1;

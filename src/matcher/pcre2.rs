@@ -154,7 +154,8 @@ impl Pcre2 {
         let mut code = 0i32;
         let mut offset = 0usize;
         // SAFETY: pointer and length describe `pattern`; a NULL context means defaults.
-        let raw = unsafe { pcre2_compile_8(pattern.as_ptr(), pattern.len(), 0, &mut code, &mut offset, ptr::null_mut()) };
+        let raw =
+            unsafe { pcre2_compile_8(pattern.as_ptr(), pattern.len(), 0, &mut code, &mut offset, ptr::null_mut()) };
         let Some(ptr) = NonNull::new(raw) else {
             return Err(Pcre2Error { code, message: error_message(code), offset });
         };
@@ -188,18 +189,32 @@ impl Pcre2 {
             let mut rc = PCRE2_ERROR_NOMATCH;
             if self.code.jit {
                 // SAFETY: code, subject, match data and context are valid for the call.
-                rc = unsafe { pcre2_match_8(code, subject.as_ptr(), subject.len(), 0, 0, s.data.as_ptr(), s.context.as_ptr()) };
+                rc = unsafe {
+                    pcre2_match_8(code, subject.as_ptr(), subject.len(), 0, 0, s.data.as_ptr(), s.context.as_ptr())
+                };
             }
             if !self.code.jit || (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
                 // The interpreter with default limits: what Wazuh runs.
                 // SAFETY: as above; a NULL match context means PCRE2's defaults.
-                rc = unsafe { pcre2_match_8(code, subject.as_ptr(), subject.len(), 0, PCRE2_NO_JIT, s.data.as_ptr(), ptr::null_mut()) };
+                rc = unsafe {
+                    pcre2_match_8(
+                        code,
+                        subject.as_ptr(),
+                        subject.len(),
+                        0,
+                        PCRE2_NO_JIT,
+                        s.data.as_ptr(),
+                        ptr::null_mut(),
+                    )
+                };
             }
             if rc <= 0 {
                 return f(rc, &[]);
             }
             // SAFETY: the ovector holds `pairs` pairs and lives as long as the match data.
-            let ov = unsafe { std::slice::from_raw_parts(pcre2_get_ovector_pointer_8(s.data.as_ptr()), 2 * s.pairs as usize) };
+            let ov = unsafe {
+                std::slice::from_raw_parts(pcre2_get_ovector_pointer_8(s.data.as_ptr()), 2 * s.pairs as usize)
+            };
             f(rc, ov)
         })
     }

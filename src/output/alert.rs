@@ -211,7 +211,11 @@ fn rule_json(rs: &Ruleset, ri: usize, r: &crate::rules::Rule, p: &Processed, ctx
         let arr = |v: &Vec<String>| Json::Array(v.iter().map(|x| s(x.as_bytes())).collect());
         o.push((
             key("mitre"),
-            Json::Object(vec![(key("id"), arr(&m.id)), (key("tactic"), arr(&m.tactic)), (key("technique"), arr(&m.technique))]),
+            Json::Object(vec![
+                (key("id"), arr(&m.id)),
+                (key("tactic"), arr(&m.tactic)),
+                (key("technique"), arr(&m.technique)),
+            ]),
         ));
     }
     if !r.cve.is_empty() {
@@ -334,7 +338,13 @@ fn insert_path(o: &mut Obj, path: &[u8], value: Json) {
 }
 
 /// The logtest reply's `data` object: `{messages?, token, output, rules_debug?, alert, codemsg}`.
-pub fn logtest_response(output: Json, token: &str, messages: &[String], rules_debug: Option<&[String]>, alert: bool) -> Json {
+pub fn logtest_response(
+    output: Json,
+    token: &str,
+    messages: &[String],
+    rules_debug: Option<&[String]>,
+    alert: bool,
+) -> Json {
     let mut o: Obj = Vec::new();
     let codemsg = if messages.iter().any(|m| m.starts_with("ERROR")) {
         -1.0
@@ -372,7 +382,10 @@ mod tests {
         assert_eq!(agent_ip(b"(web1) any->/var/log/secure"), None);
         assert_eq!(agent_ip(b"(x)"), Some(&b""[..]));
         let a = agentless(b"(ssh_integrity_check_linux) admin@192.168.1.5->syscheck", b"000").unwrap();
-        assert_eq!(a.to_unformatted(), br#"{"script":"ssh_integrity_check_linux","user":"admin","host":"192.168.1.5"}"#.to_vec());
+        assert_eq!(
+            a.to_unformatted(),
+            br#"{"script":"ssh_integrity_check_linux","user":"admin","host":"192.168.1.5"}"#.to_vec()
+        );
         assert!(agentless(b"(web1) 10.0.0.5->/var/log/secure", b"000").is_none());
         assert!(agentless(b"(a) u@h->x", b"001").is_none());
     }
@@ -381,7 +394,10 @@ mod tests {
     fn rootcheck_compliance_arrays() {
         let mut o = Vec::new();
         rootcheck_compliance(b"System Audit: CIS - Debian Linux - 1.4 - Robust partition scheme - /tmp is not on its own partition {CIS: 1.4 Debian Linux} {PCI_DSS: 2.2.4, 2.2.5}. File: /etc/fstab.", &mut o);
-        assert_eq!(Json::Object(o).to_unformatted(), br#"{"cis":["1.4 Debian Linux"],"pci_dss":["2.2.4","2.2.5"]}"#.to_vec());
+        assert_eq!(
+            Json::Object(o).to_unformatted(),
+            br#"{"cis":["1.4 Debian Linux"],"pci_dss":["2.2.4","2.2.5"]}"#.to_vec()
+        );
     }
 
     #[test]
@@ -396,7 +412,9 @@ mod tests {
     fn data_nesting_first_wins() {
         let mut ev = Event::default();
         ev.set_static(StaticField::Srcip, b"1.1.1.1".to_vec());
-        for (n, v) in [("aws.eventName", "A"), ("AWS.eventname", "B"), ("SrcIP", "x"), ("a", "1"), ("a.b", "2"), ("x", "")] {
+        for (n, v) in
+            [("aws.eventName", "A"), ("AWS.eventname", "B"), ("SrcIP", "x"), ("a", "1"), ("a.b", "2"), ("x", "")]
+        {
             ev.dynamic.push(crate::event::DynField { name: n.as_bytes().into(), value: v.as_bytes().to_vec() });
         }
         let d = Json::Object(data_json(&ev));

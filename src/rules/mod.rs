@@ -41,8 +41,14 @@ impl Cond {
 /// mask is used bit for bit, so it need not be contiguous.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IpNet {
-    V4 { addr: u32, mask: u32 },
-    V6 { addr: u128, mask: u128 },
+    V4 {
+        addr: u32,
+        mask: u32,
+    },
+    V6 {
+        addr: u128,
+        mask: u128,
+    },
     /// `any`: upstream stores only an all-zero IPv6 entry (its IPv4 part is
     /// left NULL, so an IPv4 event reaching it crashes analysisd); it matches
     /// every IPv6 address here and no IPv4 one.

@@ -171,7 +171,12 @@ pub fn collect_files(paths: &[PathBuf], geoip: bool) -> Vec<PathBuf> {
     for p in paths {
         if p.is_dir() {
             let mut v: Vec<PathBuf> = std::fs::read_dir(p)
-                .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|x| x.extension().is_some_and(|e| e == "ini") && x.is_file()).collect())
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok())
+                        .map(|e| e.path())
+                        .filter(|x| x.extension().is_some_and(|e| e == "ini") && x.is_file())
+                        .collect()
+                })
                 .unwrap_or_default();
             v.sort();
             out.extend(v);
@@ -232,7 +237,8 @@ pub fn run_case(
     keep_responses: bool,
 ) -> CaseResult {
     use crate::output::logtest_text;
-    let mut session = crate::logtest::LogtestSession::new(std::sync::Arc::clone(rs), opts.clone(), crate::logtest::new_token());
+    let mut session =
+        crate::logtest::LogtestSession::new(std::sync::Arc::clone(rs), opts.clone(), crate::logtest::new_token());
     let mut responses = Vec::new();
     let mut got = [String::new(), String::new(), String::new()];
     for ev in &case.events {
@@ -259,7 +265,8 @@ pub fn run_file(
     path: &Path,
     keep_responses: bool,
 ) -> Result<Vec<CaseResult>, String> {
-    let bytes = crate::load::config::read_regular_file(path, MAX_SUITE_FILE).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes =
+        crate::load::config::read_regular_file(path, MAX_SUITE_FILE).map_err(|e| format!("{}: {e}", path.display()))?;
     let sections = parse(&String::from_utf8_lossy(&bytes)).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(cases(&sections).into_iter().map(|c| run_case(rs, opts, c, keep_responses)).collect())
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use logtest::json::{self, Json};
 use logtest::load::config::RulesetFiles;
-use logtest::mitre::MitreDb;
 use logtest::logtest::LogtestSession;
+use logtest::mitre::MitreDb;
 use logtest::session::{SessionOptions, Timestamp};
 use logtest::Ruleset;
 
@@ -73,12 +73,7 @@ pub fn normalise(mut v: Json) -> Vec<u8> {
 }
 
 pub fn read_lines(path: &std::path::Path) -> Vec<Vec<u8>> {
-    std::fs::read(path)
-        .expect("read")
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(|l| l.to_vec())
-        .collect()
+    std::fs::read(path).expect("read").split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(|l| l.to_vec()).collect()
 }
 
 pub fn parse_line(l: &[u8]) -> Json {

@@ -61,7 +61,12 @@ pub struct MmdbWriter {
 impl MmdbWriter {
     /// `ip_version` 4 or 6.
     pub fn new(ip_version: u16, database_type: &str) -> MmdbWriter {
-        MmdbWriter { ip_version, database_type: database_type.to_string(), nodes: vec![[Rec::Empty; 2]], data: Vec::new() }
+        MmdbWriter {
+            ip_version,
+            database_type: database_type.to_string(),
+            nodes: vec![[Rec::Empty; 2]],
+            data: Vec::new(),
+        }
     }
 
     /// Maps `addr/prefix` to `value`. A network inserted after a wider one
@@ -71,7 +76,8 @@ impl MmdbWriter {
         let off = self.data.len();
         encode(&value, &mut self.data);
         let word = u32::from_be_bytes(addr) as u128;
-        let (bits, len) = if self.ip_version == 6 { (word, 96 + prefix as usize) } else { (word << 96, prefix as usize) };
+        let (bits, len) =
+            if self.ip_version == 6 { (word, 96 + prefix as usize) } else { (word << 96, prefix as usize) };
         let bit = |i: usize| ((bits >> (127 - i)) & 1) as usize;
         let mut node = 0usize;
         for i in 0..len - 1 {

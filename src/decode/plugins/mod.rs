@@ -206,8 +206,14 @@ mod pipeline_tests {
             [Plugin::Pf, Plugin::SonicWall, Plugin::SymantecWs, Plugin::OssecAlert, Plugin::OssecAlert]
         );
         let mut dl = DecoderLoader::new();
-        let bad = dl.load_file("x.xml", b"<decoder name=\"x\"><prematch>a</prematch><plugin_decoder>pf_decoder</plugin_decoder></decoder>");
-        assert!(bad.unwrap_err().to_string().contains("(2110): Invalid decoder argument for plugin_decoder: 'pf_decoder'."));
+        let bad = dl.load_file(
+            "x.xml",
+            b"<decoder name=\"x\"><prematch>a</prematch><plugin_decoder>pf_decoder</plugin_decoder></decoder>",
+        );
+        assert!(bad
+            .unwrap_err()
+            .to_string()
+            .contains("(2110): Invalid decoder argument for plugin_decoder: 'pf_decoder'."));
     }
 
     #[test]
@@ -220,7 +226,8 @@ mod pipeline_tests {
         assert_eq!(ev.decoder_type, DecoderType::Firewall);
         assert_eq!(statics(&ev).len(), 6);
 
-        let mut ev = event("20070717,73614,1=5,11=1.2.3.4,1106=News,60=http://news.bbc.co.uk/,10=userX,1000=212.58.240.42,2=27");
+        let mut ev =
+            event("20070717,73614,1=5,11=1.2.3.4,1106=News,60=http://news.bbc.co.uk/,10=userX,1000=212.58.240.42,2=27");
         d.decode(&mut ev, &mut scratch);
         assert_eq!(name(&d, &ev), "symantec-websecurity");
         assert_eq!(
@@ -254,7 +261,9 @@ mod pipeline_tests {
         let d = decoders("");
         let tree = rules(&d);
         // `ossec-alert1` has no use_own_name: it is reported as its parent `ossec`.
-        for (log, decoder) in [(ALERT.to_string(), "ossec"), (format!("Dec 29 10:00:02 manager1 {ALERT}"), "ossec-alert")] {
+        for (log, decoder) in
+            [(ALERT.to_string(), "ossec"), (format!("Dec 29 10:00:02 manager1 {ALERT}"), "ossec-alert")]
+        {
             let mut ev = event(&log);
             d.decode(&mut ev, &mut Scratch::default());
             assert_eq!(name(&d, &ev), decoder);

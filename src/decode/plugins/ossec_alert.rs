@@ -231,14 +231,19 @@ mod tests {
         check("Alert Level: 3; Rule: 5715 - d; Location:x; y", "stdin", vec![]);
         check("Alert Level: 3; Rule: 5715 - d; Location: x", "stdin", vec![]);
         // An entry without its ';': the location is already rewritten.
-        check("Alert Level: 3; Rule: 5715 - d; Location: x; srcip: 1.2.3.4; user: bob", "stdin|x", pairs(&[("srcip", "1.2.3.4")]));
+        check(
+            "Alert Level: 3; Rule: 5715 - d; Location: x; srcip: 1.2.3.4; user: bob",
+            "stdin|x",
+            pairs(&[("srcip", "1.2.3.4")]),
+        );
         check("Alert Level: 3; Rule: 5715 - d; Location: x; ", "stdin|x", vec![]);
     }
 
     #[test]
     fn entries_and_the_rest() {
         let rs = rules(&[5715]);
-        let mut ev = event("Alert Level: 3; Rule: 5715 - d; Location: x; user: a; srcip: 1.1.1.1; srcip: 2.2.2.2; user:b;");
+        let mut ev =
+            event("Alert Level: 3; Rule: 5715 - d; Location: x; user: a; srcip: 1.1.1.1; srcip: 2.2.2.2; user:b;");
         decode(&mut ev, Some(&rs));
         assert_eq!(ev.forwarded_rule, Some(5715));
         assert_eq!(statics(&ev), pairs(&[("srcip", "2.2.2.2"), ("dstuser", "a")]));
@@ -260,8 +265,15 @@ mod tests {
         let rs = rules(&[5715]);
         let long_location = "L".repeat(300);
         let long_log = "x".repeat(5000);
-        let origin = Origin { location: b"(agent) 10.0.0.1->ossec-alerts".to_vec(), agent_id: b"001".to_vec(), agent_hostname: Some(b"agent".to_vec()) };
-        let mut ev = Event::new(origin, format!("Alert Level: 3; Rule: 5715 - d; Location: {long_location};  {long_log}").into_bytes());
+        let origin = Origin {
+            location: b"(agent) 10.0.0.1->ossec-alerts".to_vec(),
+            agent_id: b"001".to_vec(),
+            agent_hostname: Some(b"agent".to_vec()),
+        };
+        let mut ev = Event::new(
+            origin,
+            format!("Alert Level: 3; Rule: 5715 - d; Location: {long_location};  {long_log}").into_bytes(),
+        );
         decode(&mut ev, Some(&rs));
         assert_eq!(ev.location.len(), 254);
         assert!(ev.location.starts_with(b"(agent) 10.0.0.1->ossec-alerts|LLL"));

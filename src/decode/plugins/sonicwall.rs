@@ -82,7 +82,8 @@ fn decode_log(ev: &mut Event, log: &[u8], caps: &mut Vec<(usize, usize)>) -> Opt
     let mut cursor = find(log, end, b' ').map(|s| s + 1);
     if let Some(c) = cursor {
         if let Some(rest) = log[c..].strip_prefix(b"proto=") {
-            let len = rest.iter().take(PROTO_MAX).position(|&b| b == b'/' || b <= 1).unwrap_or(rest.len().min(PROTO_MAX));
+            let len =
+                rest.iter().take(PROTO_MAX).position(|&b| b == b'/' || b <= 1).unwrap_or(rest.len().min(PROTO_MAX));
             set(ev, StaticField::Protocol, &rest[..len]);
             cursor = Some(c + 6 + len);
         }
@@ -231,7 +232,8 @@ mod tests {
             ])
         );
         // The proxy regex does not match: id stays m.
-        let (t, f) = run_on("pri=6 c=1024 m=97 src=10.0.0.5:51000:LAN dst=93.184.216.34:80:WAN proto=tcp/http result=403");
+        let (t, f) =
+            run_on("pri=6 c=1024 m=97 src=10.0.0.5:51000:LAN dst=93.184.216.34:80:WAN proto=tcp/http result=403");
         assert_eq!(t, DecoderType::Squid);
         assert!(f.contains(&("id", "97".to_string())));
         // No space after the addresses: nothing more.

@@ -90,7 +90,10 @@ mod tests {
             run("20070717,73614,1=5,11=1.2.3.4,1106=News,60=http://news.bbc.co.uk/,10=userX,1000=212.58.240.42,2=27"),
             pairs(&[("srcip", "1.2.3.4"), ("dstuser", "userX"), ("id", "2=27"), ("url", "http://news.bbc.co.uk/")])
         );
-        assert_eq!(run("20070717,30517,1=3,41=SWS-3.0.1.86/vendor-config,100=Version 3.0.6,3=7,2=29"), pairs(&[("id", "3=7,2=29")]));
+        assert_eq!(
+            run("20070717,30517,1=3,41=SWS-3.0.1.86/vendor-config,100=Version 3.0.6,3=7,2=29"),
+            pairs(&[("id", "3=7,2=29")])
+        );
         assert_eq!(
             run("20070717,73556,1=5,100=Logoff due to timeout.,11=1.2.3.4,10=usera,3=1,2=2"),
             pairs(&[("srcip", "1.2.3.4"), ("dstuser", "usera"), ("id", "3=1,2=2")])
