@@ -172,7 +172,7 @@ impl LogtestSession {
             ]);
             return Reply { data, processed: None, refused: false };
         }
-        let mut messages = self.pending.take().unwrap_or_default();
+        let before = self.pending.take().unwrap_or_default();
         match self.session.process(location, event, now, rules_debug) {
             Ok(p) => {
                 self.client_token = true;
@@ -180,22 +180,22 @@ impl LogtestSession {
                 let ctx =
                     AlertContext { manager_name: &self.session.options().manager_name, logtest: true, id_suffix: 0 };
                 let output = alert::alert_json(rs, &p, &ctx);
-                messages.extend(keep_last(p.messages.clone()));
+                let after = keep_last(p.messages.clone());
                 let debug = if rules_debug { p.rules_debug.as_deref() } else { None };
-                let data = alert::logtest_response(output, &self.token, &messages, debug, p.alert);
+                let data = alert::logtest_response(output, &self.token, &before, &after, debug, p.alert);
                 Reply { data, processed: Some(p), refused: false }
             }
             Err(e) => {
-                // As the daemon answers: the error messages and codemsg -1, no output.
-                messages.push(format!("ERROR: {e}"));
-                messages.push("ERROR: (7312): Failed to process the event".to_string());
+                // As the daemon answers: the error messages and codemsg -1, no
+                // output; as above, `messages` comes first only when the
+                // session's own messages opened it.
+                let after = [format!("ERROR: {e}"), "ERROR: (7312): Failed to process the event".to_string()];
                 let s = |m: &str| Json::String(m.as_bytes().to_vec());
-                let data = Json::Object(vec![
-                    (b"messages".to_vec(), Json::Array(messages.iter().map(|m| s(m)).collect())),
-                    (b"token".to_vec(), s(&self.token)),
-                    (b"codemsg".to_vec(), Json::Number(-1.0)),
-                ]);
-                Reply { data, processed: None, refused: false }
+                let messages = (b"messages".to_vec(), Json::Array(before.iter().chain(&after).map(|m| s(m)).collect()));
+                let token = (b"token".to_vec(), s(&self.token));
+                let mut fields = if before.is_empty() { vec![token, messages] } else { vec![messages, token] };
+                fields.push((b"codemsg".to_vec(), Json::Number(-1.0)));
+                Reply { data: Json::Object(fields), processed: None, refused: false }
             }
         }
     }

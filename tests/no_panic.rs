@@ -68,7 +68,7 @@ fn hammer(rs: Arc<Ruleset>, seeds: &[Vec<u8>], rounds: usize) {
         if let Ok(p) = session.process(loc, &ev, t, i % 7 == 0) {
             let a = alert::alert_json(&rs, &p, &AlertContext { manager_name: b"m", logtest: true, id_suffix: 0 });
             let mut text = Vec::new();
-            let data = alert::logtest_response(a, "00000000", &[], p.rules_debug.as_deref(), p.alert);
+            let data = alert::logtest_response(a, "00000000", &[], &[], p.rules_debug.as_deref(), p.alert);
             logtest::output::logtest_text::render_event(&data, &mut text);
         }
     }

@@ -337,30 +337,40 @@ fn insert_path(o: &mut Obj, path: &[u8], value: Json) {
     }
 }
 
-/// The logtest reply's `data` object: `{messages?, token, output, rules_debug?, alert, codemsg}`.
+/// The logtest reply's `data` object. analysisd adds `messages` when it
+/// first flushes its message list: right after creating (or failing to find)
+/// the session, so those messages (`before`) come first; messages that only
+/// processing gave (`after`, e.g. a MITRE technique missing from the
+/// database) are flushed after `output` and `rules_debug`. Each flush holds at
+/// most 50 messages (the caller cuts them).
 pub fn logtest_response(
     output: Json,
     token: &str,
-    messages: &[String],
+    before: &[String],
+    after: &[String],
     rules_debug: Option<&[String]>,
     alert: bool,
 ) -> Json {
     let mut o: Obj = Vec::new();
-    let codemsg = if messages.iter().any(|m| m.starts_with("ERROR")) {
+    let all = || before.iter().chain(after);
+    let codemsg = if all().any(|m| m.starts_with("ERROR")) {
         -1.0
-    } else if messages.iter().any(|m| m.starts_with("WARNING")) {
+    } else if all().any(|m| m.starts_with("WARNING")) {
         1.0
     } else {
         0.0
     };
-    let keep = messages.len().saturating_sub(50);
-    if !messages.is_empty() {
-        o.push((key("messages"), Json::Array(messages[keep..].iter().map(|m| s(m.as_bytes())).collect())));
+    let messages = || (key("messages"), Json::Array(all().map(|m| s(m.as_bytes())).collect()));
+    if !before.is_empty() {
+        o.push(messages());
     }
     o.push((key("token"), s(token.as_bytes())));
     o.push((key("output"), output));
     if let Some(d) = rules_debug {
         o.push((key("rules_debug"), Json::Array(d.iter().map(|m| s(m.as_bytes())).collect())));
+    }
+    if before.is_empty() && !after.is_empty() {
+        o.push(messages());
     }
     o.push((key("alert"), Json::Bool(alert)));
     o.push((key("codemsg"), Json::Number(codemsg)));
