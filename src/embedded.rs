@@ -23,3 +23,8 @@ pub fn files() -> RulesetFiles {
         adapt_rule_60000: false,
     }
 }
+
+/// The bytes of an embedded file, by the name it has in the ruleset.
+pub fn file(name: &str) -> Option<&'static [u8]> {
+    DECODERS.iter().chain(RULES.iter()).chain(LISTS.iter()).find(|(n, _)| *n == name).map(|(_, b)| *b)
+}

@@ -12,6 +12,7 @@
 
 pub mod correlate;
 pub mod decode;
+pub mod diagnostics;
 pub mod embedded;
 pub mod event;
 pub mod geoip;

@@ -127,7 +127,9 @@ pub struct LogtestSession {
 impl LogtestSession {
     pub fn new(rs: Arc<Ruleset>, opts: SessionOptions, token: String) -> LogtestSession {
         let pending = session_start_messages(&rs, &token);
-        let broken = rs.diagnostics.iter().any(|d| !d.own && d.severity == crate::load::Severity::Error);
+        let broken = rs.diagnostics.iter().any(|d| {
+            d.origin == crate::diagnostics::Origin::Wazuh && d.severity == crate::diagnostics::Severity::Error
+        });
         LogtestSession { session: Session::new(rs, opts), token, pending: Some(pending), broken, client_token: false }
     }
 

@@ -3,12 +3,13 @@
 //! share it behind an `Arc`.
 
 use crate::decode::Decoders;
+use crate::diagnostics::{render, Code, Diagnostic, Severity, SourceFile};
 use crate::event::FieldNames;
 use crate::lists::CdbList;
 use crate::load::config::{AlertSettings, FileRef, RulesetFiles};
 use crate::load::decoders::DecoderLoader;
 use crate::load::rules::RuleLoader;
-use crate::load::{Diagnostic, LoadError, LoadFailure, Severity};
+use crate::load::{LoadError, LoadFailure};
 use crate::mitre::{self, MitreDb, MitreOut};
 use crate::rules::RuleTree;
 
@@ -29,24 +30,20 @@ pub struct Ruleset {
     pub rule_files: usize,
 }
 
-fn missing(name: &str) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Warning,
-        message: format!("(1103): Could not open file '{}' due to [(2)-(No such file or directory)].", name),
-        file: Some(name.to_string()),
-        line: None,
-        own: false,
-    }
+fn missing(file: &SourceFile) -> Diagnostic {
+    let msg = format!("(1103): Could not open file '{}' due to [(2)-(No such file or directory)].", file.name);
+    Diagnostic::wazuh(Code::FileMissing, Severity::Warning, msg).at(file.whole())
 }
 
 /// Reads each file in order and hands it to `load` (`None`: it does not exist).
 fn each_file(
     files: &[FileRef],
-    mut load: impl FnMut(&str, Option<&[u8]>) -> Result<(), LoadError>,
+    mut load: impl FnMut(&SourceFile, Option<&[u8]>) -> Result<(), LoadError>,
 ) -> Result<(), LoadError> {
     for f in files {
-        let bytes = f.read().map_err(|e| LoadError::Io { file: f.name.clone(), error: e.to_string() })?;
-        load(&f.name, bytes.as_deref())?;
+        let file = f.source_file();
+        let bytes = f.read().map_err(|e| LoadError::io(&file, e))?;
+        load(&file, bytes.as_deref())?;
     }
     Ok(())
 }
@@ -60,10 +57,10 @@ impl Ruleset {
             LoadFailure { error, diagnostics }
         };
         let mut dl = DecoderLoader::new();
-        let read = each_file(&files.decoders, |name, bytes| match bytes {
-            Some(bytes) => dl.load_file(name, bytes),
+        let read = each_file(&files.decoders, |file, bytes| match bytes {
+            Some(bytes) => dl.load_file(file, bytes),
             None => {
-                dl.diagnostics.push(missing(name));
+                dl.diagnostics.push(missing(file));
                 Ok(())
             }
         });
@@ -77,10 +74,8 @@ impl Ruleset {
         for f in &files.lists {
             match f.read() {
                 Ok(Some(bytes)) => lists.push(CdbList::parse(&f.name, &bytes).given_as(f.given_path())),
-                Ok(None) => diagnostics.push(missing(&f.name)),
-                Err(e) => {
-                    return Err(fail(LoadError::Io { file: f.name.clone(), error: e.to_string() }, diagnostics, &[]))
-                }
+                Ok(None) => diagnostics.push(missing(&f.source_file())),
+                Err(e) => return Err(fail(LoadError::io(&f.source_file(), e), diagnostics, &[])),
             }
         }
 
@@ -88,10 +83,10 @@ impl Ruleset {
         let mut rl = RuleLoader::new(&decoders, &lists, &mut fields, files.alerts.email_alert_level as u32);
         rl.adapt_rule_60000 = files.adapt_rule_60000;
         rl.log_alert_level = files.alerts.log_alert_level as u32;
-        let read = each_file(&files.rules, |name, bytes| match bytes {
-            Some(bytes) => rl.load_file(name, bytes),
+        let read = each_file(&files.rules, |file, bytes| match bytes {
+            Some(bytes) => rl.load_file(file, bytes),
             None => {
-                rl.diagnostics.push(missing(name));
+                rl.diagnostics.push(missing(file));
                 Ok(())
             }
         });
@@ -138,7 +133,7 @@ impl Ruleset {
 
     /// The load messages Wazuh itself would give a new logtest session.
     pub fn session_messages(&self) -> impl Iterator<Item = String> + '_ {
-        self.diagnostics.iter().filter(|d| !d.own).map(|d| d.logtest_text())
+        self.diagnostics.iter().filter_map(render::wazuh_text)
     }
 
     /// One line for humans: what was loaded.

@@ -113,7 +113,7 @@ fn load_errors_name_file_and_line() {
     let dec = write(&d, "d.xml", "<decoder name=\"x\">\n  <prematch>^x</prematch>\n</decoder>\n");
     let cases = [
         ("bad.xml", "<group name=\"g\">\n<rule id=\"100001\" level=\"3\">\n  <match>x</match>\n  <description>d</description>\n</rulez>\n</group>\n", "bad.xml:5"),
-        ("regex.xml", "<group name=\"g\">\n<rule id=\"100001\" level=\"3\">\n  <regex>(\\d+</regex>\n  <description>d</description>\n</rule>\n</group>\n", "regex.xml:2"),
+        ("regex.xml", "<group name=\"g\">\n<rule id=\"100001\" level=\"3\">\n  <regex>(\\d+</regex>\n  <description>d</description>\n</rule>\n</group>\n", "regex.xml:3:3"),
         ("elem.xml", "<group name=\"g\">\n<rule id=\"100001\" level=\"3\">\n  <bogus>x</bogus>\n  <description>d</description>\n</rule>\n</group>\n", "Invalid option 'bogus'"),
     ];
     for (name, text, want) in cases {

@@ -7,8 +7,9 @@ mod common;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use logtest::diagnostics::Code;
 use logtest::load::config::RulesetFiles;
-use logtest::load::{LoadError, LoadFailure};
+use logtest::load::LoadFailure;
 use logtest::mitre::MitreDb;
 use logtest::session::{Session, SessionOptions, Timestamp};
 use logtest::Ruleset;
@@ -151,16 +152,14 @@ fn rules_that_feed_their_own_if_group_stop_with_an_error_at_the_rule() {
     // The first rule's if_group has no target: make one.
     let base = b"<group name=\"gx,\"><rule id=\"100000\" level=\"3\"><match>x</match><description>base</description></rule></group>\n";
     let e = load("fanout", &[("a.xml", base), ("b.xml", text.as_bytes())]).unwrap_err();
-    match &e.error {
-        LoadError::Rule { file, line, msg } => {
-            assert!(file.ends_with("b.xml"), "{file}");
-            assert!(msg.contains("positions"), "{msg}");
-            // The rule that crossed the bound, at its own line.
-            let id: u32 = msg.split('\'').nth(1).unwrap().parse().unwrap();
-            assert_eq!(*line, 2 + (id - 100001) * 5, "{msg}");
-        }
-        other => panic!("{other}"),
-    }
+    let d = e.error.diagnostic();
+    assert_eq!(d.code, Code::RuleTreeTooBig);
+    let span = d.span.as_ref().unwrap();
+    assert!(span.file.ends_with("b.xml"), "{}", span.file);
+    assert!(d.message.contains("positions"), "{}", d.message);
+    // The rule that crossed the bound, at its own line.
+    let id = d.rule.unwrap();
+    assert_eq!(span.line, 2 + (id - 100001) * 5, "{}", d.message);
 }
 
 #[test]
@@ -192,7 +191,7 @@ fn fatal_errors_keep_the_messages_before_them() {
     assert!(e.error.to_string().contains("nosuch"), "{}", e.error);
     // A logtest message is cut at 2047 bytes, as analysisd cuts it.
     let d = e.diagnostics.iter().find(|d| d.message.starts_with("(1104)")).unwrap();
-    assert_eq!(d.logtest_text().len(), "ERROR: ".len() + 2047);
+    assert_eq!(logtest::diagnostics::render::wazuh_text(d).unwrap().len(), "ERROR: ".len() + 2047);
 }
 
 #[test]

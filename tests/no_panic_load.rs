@@ -57,7 +57,7 @@ fn mutated_ruleset_files_never_panic() {
     // The stock decoders, so mutated rules can refer to them.
     let mut dl = DecoderLoader::new();
     for (name, bytes) in &decoder_files {
-        dl.load_file(name, bytes).expect("stock decoders load");
+        dl.load_file(&logtest::diagnostics::SourceFile::new(name, None), bytes).expect("stock decoders load");
     }
     let (decoders, _) = dl.finish();
     let (mut loaded, mut rejected) = (0, 0);
@@ -66,7 +66,7 @@ fn mutated_ruleset_files_never_panic() {
     for round in 0..rounds {
         for (name, bytes) in &decoder_files {
             let mut dl = DecoderLoader::new();
-            match dl.load_file(name, &mutate(&mut r, bytes)) {
+            match dl.load_file(&logtest::diagnostics::SourceFile::new(name, None), &mutate(&mut r, bytes)) {
                 Ok(()) => loaded += 1,
                 Err(e) => {
                     assert!(!e.to_string().is_empty());
@@ -78,7 +78,7 @@ fn mutated_ruleset_files_never_panic() {
         for (name, bytes) in &rule_files {
             let mut fields = FieldNames::default();
             let mut rl = RuleLoader::new(&decoders, &[], &mut fields, 12);
-            match rl.load_file(name, &mutate(&mut r, bytes)) {
+            match rl.load_file(&logtest::diagnostics::SourceFile::new(name, None), &mutate(&mut r, bytes)) {
                 Ok(()) => loaded += 1,
                 Err(_) => rejected += 1,
             }

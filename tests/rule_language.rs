@@ -7,8 +7,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use logtest::diagnostics::Severity;
 use logtest::load::config::RulesetFiles;
-use logtest::load::{LoadError, Severity};
+use logtest::load::LoadError;
 use logtest::mitre::MitreDb;
 use logtest::session::{Processed, Session, SessionOptions, Timestamp};
 use logtest::Ruleset;

@@ -173,8 +173,8 @@ pub struct Decoder {
     pub get_next: bool,
     /// Children (indices into [`Decoders::nodes`]), top-level decoders only.
     pub children: Vec<usize>,
-    pub file: String,
-    pub line: u32,
+    /// Where the decoder is defined (its `<decoder>` start tag).
+    pub span: crate::diagnostics::Span,
 }
 
 /// The compiled decoder set.

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use super::xml;
 use super::LoadError;
+use crate::diagnostics::{Code, SourceFile};
 use crate::matcher::OsRegex;
 
 /// Where a file's bytes come from.
@@ -49,6 +50,14 @@ impl FileRef {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(e),
             },
+        }
+    }
+
+    /// The file's identity for diagnostics (its name and where to read it).
+    pub fn source_file(&self) -> SourceFile {
+        match &self.source {
+            Source::Disk(p) | Source::Given(p) => SourceFile::new(&self.name, Some(p)),
+            Source::Embedded(_) => SourceFile::new(&self.name, None),
         }
     }
 
@@ -116,11 +125,9 @@ impl RulesetFiles {
     /// Reads `<home>/etc/ossec.conf` and lists the files its `<ruleset>` names.
     pub fn from_home(home: &Path) -> Result<RulesetFiles, LoadError> {
         let conf_path = home.join("etc/ossec.conf");
-        let conf_name = conf_path.display().to_string();
-        let bytes = read_regular_file(&conf_path, MAX_FILE)
-            .map_err(|e| LoadError::Io { file: conf_name.clone(), error: e.to_string() })?;
-        let els =
-            xml::parse(&bytes).map_err(|e| LoadError::Xml { file: conf_name.clone(), line: e.line, msg: e.msg })?;
+        let conf = SourceFile::new(&conf_path.display().to_string(), Some(&conf_path));
+        let bytes = read_regular_file(&conf_path, MAX_FILE).map_err(|e| LoadError::io(&conf, e))?;
+        let els = xml::parse(&bytes).map_err(|e| LoadError::xml(&conf, e))?;
         let mut decoder_includes = Vec::new();
         let mut decoder_dirs: Vec<(String, Vec<u8>)> = Vec::new();
         let mut decoder_excludes = Vec::new();
@@ -214,9 +221,9 @@ fn collect(
         }
     }
     for (dir, pattern) in dirs {
-        let re = OsRegex::compile(pattern, false).map_err(|e| LoadError::Config {
-            file: "etc/ossec.conf".into(),
-            msg: format!("invalid pattern '{}' for '{}': {e}", String::from_utf8_lossy(pattern), dir),
+        let re = OsRegex::compile(pattern, false).map_err(|e| {
+            let msg = format!("invalid pattern '{}' for '{}': {e}", String::from_utf8_lossy(pattern), dir);
+            LoadError::ours(Code::Config, msg).at(SourceFile::new("etc/ossec.conf", None).whole())
         })?;
         let path = home.join(dir);
         let Ok(rd) = std::fs::read_dir(&path) else {

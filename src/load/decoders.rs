@@ -9,10 +9,11 @@
 //! chain whose members all run.
 
 use super::xml::{self, Element};
-use super::{Diagnostic, LoadError};
+use super::LoadError;
 use crate::decode::{
     Decoder, DecoderType, Decoders, Fts, FtsStatic, OrderSlot, Plugin, PluginOffset, PrematchOffset, RegexOffset,
 };
+use crate::diagnostics::{Code, Diagnostic, Severity, SourceFile, Span};
 use crate::event::StaticField;
 use crate::matcher::{Kind, Matcher};
 
@@ -45,6 +46,8 @@ const INTERNAL_NAMES: &[&str] = &[
 pub struct DecoderLoader {
     pub set: Decoders,
     pub diagnostics: Vec<Diagnostic>,
+    /// The file being read.
+    file: SourceFile,
 }
 
 impl Default for DecoderLoader {
@@ -72,50 +75,62 @@ impl DecoderLoader {
         for n in INTERNAL_NAMES {
             set.known_names.insert(n.as_bytes().into());
         }
-        DecoderLoader { set, diagnostics: Vec::new() }
+        DecoderLoader { set, diagnostics: Vec::new(), file: SourceFile::new("", None) }
+    }
+
+    /// Where `el`'s start tag is in the current file.
+    fn at(&self, el: &Element) -> Span {
+        self.file.span(el.line, el.column, el.start, el.tag_end)
+    }
+
+    /// A fatal problem at `el`, in Wazuh's words.
+    fn fatal(&self, code: Code, el: &Element, msg: String) -> LoadError {
+        LoadError::wazuh(code, msg).at(self.at(el))
+    }
+
+    fn push(&mut self, severity: Severity, code: Code, el: &Element, msg: String) {
+        let d = Diagnostic::wazuh(code, severity, msg).at(self.at(el));
+        self.diagnostics.push(d);
     }
 
     /// Loads one file. `local` files may be empty.
-    pub fn load_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), LoadError> {
-        let local = name.ends_with("local_decoder.xml");
+    pub fn load_file(&mut self, file: &SourceFile, bytes: &[u8]) -> Result<(), LoadError> {
+        self.file = file.clone();
+        let local = file.name.ends_with("local_decoder.xml");
         if bytes.is_empty() {
             if local {
                 return Ok(());
             }
-            return Err(LoadError::Decoder { file: name.into(), line: 1, msg: "empty decoder file".into() });
+            return Err(LoadError::wazuh(Code::FileEmpty, "empty decoder file").at(file.whole()));
         }
-        let els = xml::parse(bytes).and_then(xml::apply_variables).map_err(|e| LoadError::Xml {
-            file: name.into(),
-            line: e.line,
-            msg: e.msg,
-        })?;
+        let els = xml::parse(bytes).and_then(xml::apply_variables).map_err(|e| LoadError::xml(file, e))?;
         if els.is_empty() {
             if local {
                 return Ok(());
             }
-            return Err(LoadError::Decoder {
-                file: name.into(),
-                line: 1,
-                msg: "(1231): Invalid NULL element in the configuration.".into(),
-            });
+            let msg = "(1231): Invalid NULL element in the configuration.";
+            return Err(LoadError::wazuh(Code::FileEmpty, msg).at(file.whole()));
         }
         for el in &els {
             if !el.name.eq_ignore_ascii_case("decoder") {
-                return Err(LoadError::Decoder {
-                    file: name.into(),
-                    line: el.line,
-                    msg: format!("(1230): Invalid element in the configuration: '{}'.", el.name),
-                });
+                let msg = format!("(1230): Invalid element in the configuration: '{}'.", el.name);
+                return Err(self.fatal(Code::DecoderStructure, el, msg));
             }
-            let d = self.parse_decoder(name, el)?;
+            let d = self.parse_decoder(el)?;
             self.insert(d)?;
         }
         Ok(())
     }
 
-    fn parse_decoder(&mut self, file: &str, el: &Element) -> Result<Decoder, LoadError> {
-        let fatal = |line: u32, msg: String| LoadError::Decoder { file: file.into(), line, msg };
-        let bad_attr = || fatal(el.line, format!("(1230): Invalid element in the configuration: '{}'.", el.name));
+    fn parse_decoder(&mut self, el: &Element) -> Result<Decoder, LoadError> {
+        let file = self.file.clone();
+        let fatal = |code: Code, at: &Element, msg: String| {
+            LoadError::wazuh(code, msg).at(file.span(at.line, at.column, at.start, at.tag_end))
+        };
+        let bad_attr = || {
+            let msg = format!("(1230): Invalid element in the configuration: '{}'.", el.name);
+            fatal(Code::DecoderStructure, el, msg)
+        };
         let name: Box<[u8]> = match el.attrs.first() {
             Some((n, v)) if n.eq_ignore_ascii_case("name") => v.as_slice().into(),
             _ => return Err(bad_attr()),
@@ -131,8 +146,8 @@ impl DecoderLoader {
         let mut prematch = Text::new();
         let mut regex = Text::new();
         let mut ftscomment = Text::new();
-        let mut order: Option<(Vec<u8>, u32)> = None;
-        let mut fts_specs: Vec<(Vec<u8>, u32)> = Vec::new();
+        let mut order: Option<(Vec<u8>, &Element)> = None;
+        let mut fts_specs: Vec<(Vec<u8>, &Element)> = Vec::new();
         let mut fts_before_order = false;
         let mut dtype = DecoderType::Syslog;
         let mut use_own_name = false;
@@ -144,12 +159,16 @@ impl DecoderLoader {
         for c in &el.children {
             let n = c.name.to_ascii_lowercase();
             let warn_attr = |me: &mut Self, attr: &str| {
-                me.diagnostics.push(Diagnostic::warning(invalid_attr(attr, &n, &dname), file, c.line))
+                me.push(Severity::Warning, Code::DecoderValue, c, invalid_attr(attr, &n, &dname))
             };
             let append = |t: &mut Text, allowed: &[Kind], default_none: bool, me: &mut Self| -> Result<(), LoadError> {
                 t.value.extend_from_slice(&c.content);
                 if t.value.len() > MAX_ELEMENT {
-                    return Err(fatal(c.line, format!("(1104): Maximum string size reached for: {}.", dname)));
+                    return Err(fatal(
+                        Code::DecoderTooLong,
+                        c,
+                        format!("(1104): Maximum string size reached for: {}.", dname),
+                    ));
                 }
                 t.kind = None;
                 if let Some(tv) = c.attr("type") {
@@ -161,7 +180,8 @@ impl DecoderLoader {
                 let _ = default_none;
                 if let Some(off) = c.attr("offset") {
                     if t.count > 0 {
-                        return Err(fatal(c.line, format!("(2109): Duplicated offsets for same regex: '{}'.", dname)));
+                        let msg = format!("(2109): Duplicated offsets for same regex: '{}'.", dname);
+                        return Err(fatal(Code::DecoderConfig, c, msg));
                     }
                     t.offset = Some(off.to_vec());
                 }
@@ -180,19 +200,20 @@ impl DecoderLoader {
                     ftscomment.value.extend_from_slice(&c.content);
                     ftscomment.count += 1;
                 }
-                "order" => order = Some((c.content.clone(), c.line)),
+                "order" => order = Some((c.content.clone(), c)),
                 "fts" => {
                     if order.is_none() {
                         fts_before_order = true;
                     }
-                    fts_specs.push((c.content.clone(), c.line));
+                    fts_specs.push((c.content.clone(), c));
                 }
                 "use_own_name" => use_own_name |= c.content == b"true",
                 "accumulate" => accumulate = true,
                 "plugin_decoder" => {
                     let p = Plugin::from_name(&c.content).ok_or_else(|| {
                         fatal(
-                            c.line,
+                            Code::DecoderElement,
+                            c,
                             format!(
                                 "(2110): Invalid decoder argument for plugin_decoder: '{}'.",
                                 String::from_utf8_lossy(&c.content)
@@ -207,22 +228,14 @@ impl DecoderLoader {
                         b"discard" => true,
                         b"string" => false,
                         b"empty" => {
-                            self.diagnostics.push(Diagnostic::warning(
-                                format!("(7603): Deprecated value 'empty' in 'json_null_field' option (decoder `{dname}`). Default value will be used."),
-                                file,
-                                c.line,
-                            ));
+                            self.push(Severity::Warning, Code::DecoderValue, c, format!("(7603): Deprecated value 'empty' in 'json_null_field' option (decoder `{dname}`). Default value will be used."));
                             false
                         }
                         _ => {
-                            self.diagnostics.push(Diagnostic::warning(
-                                format!(
+                            self.push(Severity::Warning, Code::DecoderValue, c, format!(
                                     "(7602): Invalid value '{}' in 'json_null_field' option (decoder `{dname}`). Default value will be used.",
                                     String::from_utf8_lossy(&c.content)
-                                ),
-                                file,
-                                c.line,
-                            ));
+                                ));
                             false
                         }
                     };
@@ -233,35 +246,42 @@ impl DecoderLoader {
                         b"csv" => true,
                         b"array" => false,
                         _ => {
-                            self.diagnostics.push(Diagnostic::warning(
-                                format!(
+                            self.push(Severity::Warning, Code::DecoderValue, c, format!(
                                     "(7602): Invalid value '{}' in 'json_array_structure' option (decoder `{dname}`). Default value will be used.",
                                     String::from_utf8_lossy(&c.content)
-                                ),
-                                file,
-                                c.line,
-                            ));
+                                ));
                             false
                         }
                     };
                 }
                 _ if c.name == "type" => {
                     dtype = DecoderType::from_decoder_type(&c.content).ok_or_else(|| {
-                        fatal(c.line, format!("Invalid decoder type '{}'.", String::from_utf8_lossy(&c.content)))
+                        fatal(
+                            Code::DecoderElement,
+                            c,
+                            format!("Invalid decoder type '{}'.", String::from_utf8_lossy(&c.content)),
+                        )
                     })?;
                 }
-                _ => return Err(fatal(c.line, format!("Invalid element '{}' for decoder 'decoder'", c.name))),
+                _ => {
+                    let msg = format!("Invalid element '{}' for decoder 'decoder'", c.name);
+                    return Err(fatal(Code::DecoderElement, c, msg));
+                }
             }
         }
 
         let order_slots = match &order {
             Some((text, line)) => parse_order(text).map_err(|piece| {
-                fatal(*line, format!("decode-xml: Wrong field '{}' in the order of decoder '{}'", piece, dname))
+                fatal(
+                    Code::DecoderOrder,
+                    line,
+                    format!("decode-xml: Wrong field '{}' in the order of decoder '{}'", piece, dname),
+                )
             })?,
             None => Vec::new(),
         };
         if order_slots.len() > ORDER_SIZE {
-            return Err(fatal(el.line, "Order has too many fields.".into()));
+            return Err(fatal(Code::DecoderOrder, el, "Order has too many fields.".into()));
         }
         let mut fts: Option<Fts> = None;
         for (text, line) in &fts_specs {
@@ -269,7 +289,11 @@ impl DecoderLoader {
             f.dynamic.clear();
             for piece in split_list(text) {
                 let piece = piece.map_err(|p| {
-                    fatal(*line, format!("decode-xml: Wrong field '{}' in the fts decoder '{}'", p, dname))
+                    fatal(
+                        Code::DecoderOrder,
+                        line,
+                        format!("decode-xml: Wrong field '{}' in the fts decoder '{}'", p, dname),
+                    )
                 })?;
                 let st = match piece.as_slice() {
                     b"dstuser" | b"user" => Some(FtsStatic::Dstuser),
@@ -299,7 +323,8 @@ impl DecoderLoader {
                             f.dynamic.push(piece.into());
                         } else if !fts_before_order {
                             return Err(fatal(
-                                *line,
+                                Code::DecoderOrder,
+                                line,
                                 format!(
                                     "decode-xml: Wrong field '{}' in the fts decoder '{}'",
                                     String::from_utf8_lossy(&piece),
@@ -313,16 +338,16 @@ impl DecoderLoader {
         }
 
         // Validation (spec decoding.md 3.5), in upstream order.
-        let cfg_err = |line: u32, first: Option<String>| {
+        let cfg_err = |first: Option<String>| {
             let mut msg = first.map(|m| m + " ").unwrap_or_default();
             msg.push_str(&format!("(2107): Decoder configuration error: '{}'.", dname));
-            fatal(line, msg)
+            fatal(Code::DecoderConfig, el, msg)
         };
         if prematch.count == 0 && parent.count == 0 && program.count == 0 {
-            return Err(cfg_err(el.line, Some(format!("(2108): No 'prematch' found in decoder: '{}'.", dname))));
+            return Err(cfg_err(Some(format!("(2108): No 'prematch' found in decoder: '{}'.", dname))));
         }
         if (regex.count > 0) != order.is_some() || (!fts_specs.is_empty() && regex.count == 0) {
-            return Err(cfg_err(el.line, None));
+            return Err(cfg_err(None));
         }
         let regex_offset = match regex.offset.as_deref().map(|o| o.to_ascii_lowercase()) {
             None => RegexOffset::Log,
@@ -331,7 +356,7 @@ impl DecoderLoader {
                 b"after_prematch" => RegexOffset::AfterPrematch,
                 b"after_regex" => RegexOffset::AfterRegex,
                 _ => {
-                    self.diagnostics.push(Diagnostic::warning(invalid_attr("offset", "regex", &dname), file, el.line));
+                    self.push(Severity::Warning, Code::DecoderValue, el, invalid_attr("offset", "regex", &dname));
                     RegexOffset::Log
                 }
             },
@@ -339,21 +364,21 @@ impl DecoderLoader {
         let has_parent = parent.count > 0;
         let regex_offset = match regex_offset {
             RegexOffset::AfterParent if !has_parent => {
-                return Err(cfg_err(el.line, Some("(2120): Invalid offset value: 'after_parent'".to_string())));
+                return Err(cfg_err(Some("(2120): Invalid offset value: 'after_parent'".to_string())));
             }
             RegexOffset::AfterPrematch if !has_parent => RegexOffset::AfterParent,
-            RegexOffset::AfterPrematch if prematch.count == 0 => return Err(cfg_err(el.line, None)),
-            RegexOffset::AfterRegex if !has_parent => return Err(cfg_err(el.line, None)),
+            RegexOffset::AfterPrematch if prematch.count == 0 => return Err(cfg_err(None)),
+            RegexOffset::AfterRegex if !has_parent => return Err(cfg_err(None)),
             o => o,
         };
         let prematch_offset = match prematch.offset.as_deref().map(|o| o.to_ascii_lowercase()) {
             None => PrematchOffset::Log,
             Some(o) => match o.as_slice() {
                 b"after_parent" if has_parent => PrematchOffset::AfterParent,
-                b"after_parent" | b"after_prematch" | b"after_regex" => return Err(cfg_err(el.line, None)),
+                b"after_parent" | b"after_prematch" | b"after_regex" => return Err(cfg_err(None)),
                 // Upstream logs this one as an ERROR (which makes logtest answer codemsg -1).
                 _ => {
-                    self.diagnostics.push(Diagnostic::error(invalid_attr("offset", "prematch", &dname), file, el.line));
+                    self.push(Severity::Error, Code::DecoderValue, el, invalid_attr("offset", "prematch", &dname));
                     PrematchOffset::Log
                 }
             },
@@ -366,7 +391,7 @@ impl DecoderLoader {
                     Some(b"after_parent") if has_parent => PluginOffset::AfterParent,
                     Some(b"after_prematch") if prematch.count > 0 => PluginOffset::AfterPrematch,
                     Some(b"after_regex") => PluginOffset::Invalid,
-                    Some(_) => return Err(cfg_err(el.line, None)),
+                    Some(_) => return Err(cfg_err(None)),
                 };
                 (Some(p), off)
             }
@@ -376,17 +401,22 @@ impl DecoderLoader {
                 return Ok(None);
             }
             Matcher::compile(t.kind.unwrap_or(default), &t.value, captures).map(Some).map_err(|e| {
-                cfg_err(
-                    el.line,
-                    Some(format!("(1452): Syntax error on regex: '{}': {}.", String::from_utf8_lossy(&t.value), e.msg)),
-                )
+                let first =
+                    format!("(1452): Syntax error on regex: '{}': {}.", String::from_utf8_lossy(&t.value), e.msg);
+                let mut err = cfg_err(Some(first)).caused_by(e);
+                err.0.code = Code::DecoderPattern;
+                err
             })
         };
         let program_name = compile(&program, Kind::OsMatch, false)?;
         let prematch_m = compile(&prematch, Kind::OsRegex, false)?;
         let regex_m = compile(&regex, Kind::OsRegex, true)?;
         if plugin.is_some() && (regex.count > 0 || order.is_some()) {
-            return Err(fatal(el.line, format!("(2111): Additional data to plugin decoder: '{}'.", dname)));
+            return Err(fatal(
+                Code::DecoderConfig,
+                el,
+                format!("(2111): Additional data to plugin decoder: '{}'.", dname),
+            ));
         }
         Ok(Decoder {
             name: name.clone(),
@@ -409,8 +439,7 @@ impl DecoderLoader {
             json_csv,
             get_next: false,
             children: Vec::new(),
-            file: file.into(),
-            line: el.line,
+            span: self.at(el),
         })
     }
 
@@ -427,9 +456,9 @@ impl DecoderLoader {
             self.set.nodes.push(d);
             return Ok(());
         };
-        let (file, line) = (d.file.clone(), d.line);
+        let span = d.span.clone();
         let dname = String::from_utf8_lossy(&d.original_name).into_owned();
-        let fatal = |msg: String| LoadError::Decoder { file: file.clone(), line, msg };
+        let fatal = |msg: String| LoadError::wazuh(Code::DecoderTree, msg).at(span.clone());
         let parents: Vec<usize> = self
             .set
             .with_program

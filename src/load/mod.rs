@@ -2,93 +2,75 @@
 //! into one compiled, immutable [`crate::Ruleset`].
 //!
 //! Problems are split the way Wazuh splits them: a *fatal* problem stops the
-//! load ([`LoadError`], with file and line), anything else becomes a
-//! [`Diagnostic`] (warning or error message in Wazuh's words, plus where it
-//! comes from) and loading goes on.
+//! load ([`LoadError`]), anything else becomes a [`Diagnostic`] (a warning
+//! or error message in Wazuh's words) and loading goes on. Both carry the
+//! place in the file (see [`crate::diagnostics`]).
 
 pub mod config;
 pub mod decoders;
 pub mod rules;
 pub mod xml;
 
-use std::fmt;
+use crate::diagnostics::{Code, Diagnostic, Severity, SourceFile};
 
-/// How serious a load message is (the prefix logtest puts on it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
+/// A problem that stops loading (Wazuh: the manager refuses to start, logtest
+/// cannot create the session): one fatal [`Diagnostic`].
+#[derive(Debug, Clone)]
+pub struct LoadError(pub Box<Diagnostic>);
 
-/// Longest message analysisd keeps for a logtest reply (`OS_BUFFER_SIZE - 1`).
-pub const MAX_MESSAGE: usize = 2047;
-
-/// A non-fatal message produced while loading.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
-    pub severity: Severity,
-    /// Wazuh's own text, e.g. `(7612): Rule ID '5501' is duplicated. ...`.
-    pub message: String,
-    pub file: Option<String>,
-    pub line: Option<u32>,
-    /// Our own notice (e.g. an unsupported construct), not something Wazuh
-    /// says: shown to humans, never put into Wazuh-compatible `messages`.
-    pub own: bool,
-}
-
-impl Diagnostic {
-    pub fn warning(message: impl Into<String>, file: &str, line: u32) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            message: message.into(),
-            file: Some(file.to_string()),
-            line: Some(line),
-            own: false,
-        }
+impl LoadError {
+    /// A fatal problem in Wazuh's words.
+    pub fn wazuh(code: Code, message: impl Into<String>) -> LoadError {
+        LoadError(Box::new(Diagnostic::wazuh(code, Severity::Fatal, message)))
     }
 
-    /// A warning of ours about something we do not support yet.
-    pub fn unsupported(message: impl Into<String>, file: &str, line: u32) -> Diagnostic {
-        Diagnostic { own: true, ..Diagnostic::warning(message, file, line) }
+    /// A fatal problem of ours (a limit Wazuh does not have).
+    pub fn ours(code: Code, message: impl Into<String>) -> LoadError {
+        LoadError(Box::new(Diagnostic::ours(code, Severity::Fatal, message)))
     }
 
-    pub fn error(message: impl Into<String>, file: &str, line: u32) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Error,
-            message: message.into(),
-            file: Some(file.to_string()),
-            line: Some(line),
-            own: false,
-        }
+    /// A file that cannot be read.
+    pub fn io(file: &SourceFile, e: std::io::Error) -> LoadError {
+        let msg = format!("cannot read '{}': {e}", file.name);
+        LoadError(Box::new(Diagnostic::ours(Code::FileUnreadable, Severity::Fatal, msg).at(file.whole()).caused_by(e)))
     }
 
-    /// The logtest form: `WARNING: <message>`, the message cut at 2047 bytes
-    /// as analysisd's message list cuts it (`OS_BUFFER_SIZE`).
-    pub fn logtest_text(&self) -> String {
-        let p = match self.severity {
-            Severity::Info => "INFO",
-            Severity::Warning => "WARNING",
-            Severity::Error => "ERROR",
-        };
-        let m = &self.message[..self.message.floor_char_boundary(MAX_MESSAGE)];
-        format!("{p}: {m}")
+    /// An XML syntax error in `file`, as Wazuh reports it (1226).
+    pub fn xml(file: &SourceFile, e: xml::XmlError) -> LoadError {
+        let msg = format!("(1226): Error reading XML file '{}': {} (line {}).", file.name, e.msg, e.line);
+        let span = file.span(e.line, e.column, e.offset, e.offset);
+        LoadError(Box::new(Diagnostic::wazuh(Code::XmlSyntax, Severity::Fatal, msg).at(span).caused_by(e)))
+    }
+
+    pub fn at(mut self, span: crate::diagnostics::Span) -> LoadError {
+        self.0.span = Some(span);
+        self
+    }
+
+    pub fn caused_by(self, e: impl std::error::Error + Send + Sync + 'static) -> LoadError {
+        LoadError(Box::new(self.0.caused_by(e)))
+    }
+
+    /// Names the rule (unless a rule is named already).
+    pub fn rule(mut self, id: u32) -> LoadError {
+        self.0.rule.get_or_insert(id);
+        self
+    }
+
+    pub fn diagnostic(&self) -> &Diagnostic {
+        &self.0
     }
 }
 
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let p = match self.severity {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        };
-        let m = &self.message[..self.message.floor_char_boundary(MAX_MESSAGE)];
-        match (&self.file, self.line) {
-            (Some(file), Some(line)) => write!(f, "{p}: {file}:{line}: {m}"),
-            (Some(file), None) => write!(f, "{p}: {file}: {m}"),
-            _ => write!(f, "{p}: {m}"),
-        }
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for LoadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -103,24 +85,15 @@ pub struct LoadFailure {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl LoadFailure {
+    /// Every message, the fatal one last.
+    pub fn all(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().chain(std::iter::once(self.error.diagnostic()))
+    }
+}
+
 impl From<LoadError> for LoadFailure {
     fn from(error: LoadError) -> Self {
         LoadFailure { error, diagnostics: Vec::new() }
     }
-}
-
-/// A problem that stops loading (Wazuh: the manager refuses to start, logtest
-/// cannot create the session).
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum LoadError {
-    #[error("{file}: cannot read: {error}")]
-    Io { file: String, error: String },
-    #[error("{file}:{line}: (1226): Error reading XML file '{file}': {msg}")]
-    Xml { file: String, line: u32, msg: String },
-    #[error("{file}:{line}: {msg}")]
-    Decoder { file: String, line: u32, msg: String },
-    #[error("{file}:{line}: {msg}")]
-    Rule { file: String, line: u32, msg: String },
-    #[error("{file}: {msg}")]
-    Config { file: String, msg: String },
 }

@@ -20,8 +20,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::OnceLock;
 
 use super::xml::{self, Element};
-use super::{Diagnostic, LoadError};
+use super::LoadError;
 use crate::decode::{DecoderType, Decoders};
+use crate::diagnostics::{Code, Diagnostic, Severity, SourceFile, Span};
 use crate::event::{FieldNames, StaticField};
 use crate::lists::{CdbList, Lookup};
 use crate::matcher::{os_match, Kind, Matcher, OsMatch, OsRegex, Pcre2};
@@ -44,8 +45,6 @@ pub struct RuleLoader<'a> {
     default_timeframe: u32,
     /// Apply runtests.py's rewrite of rule 60000.
     pub adapt_rule_60000: bool,
-    /// Line of the element being read, for fatal messages.
-    err_line: u32,
     /// Extra root templates with an id already loaded (`overwrite="yes"` on
     /// an id below 10 adds a second root instead of overwriting).
     root_duplicates: Vec<usize>,
@@ -54,6 +53,8 @@ pub struct RuleLoader<'a> {
     /// Per `if_group`/`if_level` target: the rules known to match it, and
     /// how many rules were checked (see [`Self::nodes_matching`]).
     targets: std::collections::HashMap<Target, (Vec<usize>, usize)>,
+    /// The file being read.
+    file: SourceFile,
 }
 
 /// What an `if_group` or `if_level` looks for.
@@ -240,6 +241,8 @@ struct Acc {
     text: Option<Vec<u8>>,
     negate: bool,
     kind: Option<Kind>,
+    /// The last occurrence, for diagnostics.
+    at: Option<Span>,
 }
 
 /// MITRE parsing state across the blocks of one rule.
@@ -273,66 +276,71 @@ impl<'a> RuleLoader<'a> {
             log_alert_level: crate::load::config::AlertSettings::default().log_alert_level as u32,
             default_timeframe: 360,
             adapt_rule_60000: false,
-            err_line: 0,
             root_duplicates: Vec::new(),
             too_big: None,
             targets: Default::default(),
+            file: SourceFile::new("", None),
         }
     }
 
-    fn warn(&mut self, msg: String, file: &str, line: u32) {
-        self.diagnostics.push(Diagnostic::warning(msg, file, line));
+    /// Where `el`'s start tag is in the current file.
+    fn at(&self, el: &Element) -> Span {
+        self.file.span(el.line, el.column, el.start, el.tag_end)
     }
 
-    fn error(&mut self, msg: String, file: &str, line: u32) {
-        self.diagnostics.push(Diagnostic::error(msg, file, line));
+    fn warn(&mut self, code: Code, el: &Element, msg: String) {
+        let span = self.at(el);
+        self.warn_at(code, span, msg);
+    }
+
+    fn warn_at(&mut self, code: Code, span: Span, msg: String) {
+        self.diagnostics.push(Diagnostic::wazuh(code, Severity::Warning, msg).at(span));
+    }
+
+    fn error(&mut self, code: Code, el: &Element, msg: String) {
+        let span = self.at(el);
+        self.diagnostics.push(Diagnostic::wazuh(code, Severity::Error, msg).at(span));
+    }
+
+    /// A fatal problem at `el`, in Wazuh's words.
+    fn fatal(&self, code: Code, el: &Element, msg: String) -> LoadError {
+        LoadError::wazuh(code, msg).at(self.at(el))
     }
 
     /// Loads one rule file.
-    pub fn load_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), LoadError> {
+    pub fn load_file(&mut self, file: &SourceFile, bytes: &[u8]) -> Result<(), LoadError> {
+        self.file = file.clone();
         if bytes.is_empty() {
             return Ok(());
         }
-        let els = xml::parse(bytes).and_then(xml::apply_variables).map_err(|e| LoadError::Xml {
-            file: name.into(),
-            line: e.line,
-            msg: e.msg,
-        })?;
-        let fatal = |line: u32, msg: String| LoadError::Rule { file: name.into(), line, msg };
+        let els = xml::parse(bytes).and_then(xml::apply_variables).map_err(|e| LoadError::xml(file, e))?;
         // Every root element is checked before any rule of the file is read.
         for g in &els {
             if !g.name.eq_ignore_ascii_case("group") {
-                return Err(fatal(
-                    g.line,
-                    format!("rules_op: Invalid root element \"{}\".Only \"group\" is allowed", g.name),
-                ));
+                let msg = format!("rules_op: Invalid root element \"{}\".Only \"group\" is allowed", g.name);
+                return Err(self.fatal(Code::RuleFileStructure, g, msg));
             }
             if g.attrs.len() != 1 || !g.attrs[0].0.eq_ignore_ascii_case("name") {
-                return Err(fatal(
-                    g.line,
-                    format!("rules_op: Invalid root element '{}'.Only the group name is allowed", g.name),
-                ));
+                let msg = format!("rules_op: Invalid root element '{}'.Only the group name is allowed", g.name);
+                return Err(self.fatal(Code::RuleFileStructure, g, msg));
             }
         }
         for g in &els {
             if g.children.is_empty() {
-                return Err(fatal(g.line, format!("Group '{}' without any rule.", g.name)));
+                return Err(self.fatal(Code::RuleFileStructure, g, format!("Group '{}' without any rule.", g.name)));
             }
             let gname = g.attrs[0].1.clone();
             for (j, r) in g.children.iter().enumerate() {
                 if !r.name.eq_ignore_ascii_case("rule") {
-                    return Err(fatal(r.line, format!("Invalid configuration. '{}' is not a valid element.", r.name)));
+                    let msg = format!("Invalid configuration. '{}' is not a valid element.", r.name);
+                    return Err(self.fatal(Code::RuleFileStructure, r, msg));
                 }
-                self.err_line = r.line;
-                match self.parse_rule(name, r, j, &gname) {
-                    Ok(Parsed::Rule(rule)) => {
-                        self.add(*rule);
-                        if let Some(m) = self.too_big.take() {
-                            return Err(fatal(r.line, m));
-                        }
+                if let Parsed::Rule(rule) = self.parse_rule(r, j, &gname)? {
+                    let id = rule.id;
+                    self.add(*rule);
+                    if let Some(m) = self.too_big.take() {
+                        return Err(LoadError::ours(Code::RuleTreeTooBig, m).at(self.at(r)).rule(id));
                     }
-                    Ok(Parsed::Dropped) => {}
-                    Err(m) => return Err(fatal(self.err_line, m)),
                 }
             }
         }
@@ -341,13 +349,13 @@ impl<'a> RuleLoader<'a> {
 
     /// `loadmemory`'s bound: the first fragment must be shorter than 2048
     /// bytes, a later one (and what was gathered before it) at most 2048.
-    fn memory_fits(&mut self, gathered: Option<usize>, s: &[u8], file: &str, line: u32) -> bool {
+    fn memory_fits(&mut self, gathered: Option<usize>, s: &[u8], at: &Element) -> bool {
         let ok = match gathered {
             None => s.len() < LOADMEMORY_MAX,
             Some(n) => n <= LOADMEMORY_MAX && s.len() <= LOADMEMORY_MAX,
         };
         if !ok {
-            self.error(format!("(1104): Maximum string size reached for: {}.", lossy(s)), file, line);
+            self.error(Code::ValueTooLong, at, format!("(1104): Maximum string size reached for: {}.", lossy(s)));
         }
         ok
     }
@@ -355,24 +363,24 @@ impl<'a> RuleLoader<'a> {
     /// `loadmemory`: appends `s` to `at`; past the bound an error is logged
     /// and *everything gathered is lost* (`at` becomes NULL, a later fragment
     /// starts afresh).
-    fn load_memory(&mut self, at: Option<Vec<u8>>, s: &[u8], file: &str, line: u32) -> Option<Vec<u8>> {
-        if !self.memory_fits(at.as_ref().map(|a| a.len()), s, file, line) {
+    fn load_memory(&mut self, gathered: Option<Vec<u8>>, s: &[u8], at: &Element) -> Option<Vec<u8>> {
+        if !self.memory_fits(gathered.as_ref().map(|a| a.len()), s, at) {
             return None;
         }
-        let mut v = at.unwrap_or_default();
+        let mut v = gathered.unwrap_or_default();
         v.extend_from_slice(s);
         Some(v)
     }
 
     /// `w_check_attr_negate`: `negate="yes|no"` (case-insensitive); other → 7600, no.
-    fn negate_attr(&mut self, c: &Element, id: u32, file: &str) -> bool {
+    fn negate_attr(&mut self, c: &Element, id: u32) -> bool {
         match c.attr("negate") {
             None => false,
             Some(v) if v.eq_ignore_ascii_case(b"yes") => true,
             Some(v) if v.eq_ignore_ascii_case(b"no") => false,
             Some(v) => {
                 let m = format!("(7600): Invalid value '{}' for attribute 'negate' in rule {}.", lossy(v), id);
-                self.warn(m, file, c.line);
+                self.warn(Code::RuleAttributeValue, c, m);
                 false
             }
         }
@@ -380,20 +388,24 @@ impl<'a> RuleLoader<'a> {
 
     /// `w_check_attr_type`: `type="osmatch|osregex|pcre2"`; absent or invalid
     /// (7600) → `None`, the element's default.
-    fn type_attr(&mut self, c: &Element, id: u32, file: &str) -> Option<Kind> {
+    fn type_attr(&mut self, c: &Element, id: u32) -> Option<Kind> {
         let t = c.attr("type")?;
         let k = Kind::from_attr(t);
         if k.is_none() {
             let m = format!("(7600): Invalid value '{}' for attribute 'type' in rule {}.", lossy(t), id);
-            self.warn(m, file, c.line);
+            self.warn(Code::RuleAttributeValue, c, m);
         }
         k
     }
 
-    fn parse_rule(&mut self, file: &str, el: &Element, index: usize, group_name: &[u8]) -> Result<Parsed, String> {
+    fn parse_rule(&mut self, el: &Element, index: usize, group_name: &[u8]) -> Result<Parsed, LoadError> {
         // ---- Attributes (`getattributes`); the first bad one is fatal. ----
         if el.attrs.is_empty() {
-            return Err(format!("Invalid rule '{}'. You must specify an ID and a level at least.", index));
+            return Err(self.fatal(
+                Code::RuleAttribute,
+                el,
+                format!("Invalid rule '{}'. You must specify an ID and a level at least.", index),
+            ));
         }
         let mut id: i32 = -1;
         let mut level: i32 = -1;
@@ -409,7 +421,7 @@ impl<'a> RuleLoader<'a> {
             match k.to_ascii_lowercase().as_str() {
                 "id" => {
                     if !num || v.len() > 6 {
-                        return Err(format!("rules_op: Invalid rule id: {}. Must be integer (max 6 digits)", lossy(v)));
+                        return Err(self.fatal(Code::RuleAttribute, el, format!("rules_op: Invalid rule id: {}. Must be integer (max 6 digits)", lossy(v))));
                     }
                     if let Some(x) = scan_width(v, 6) {
                         id = x;
@@ -420,66 +432,70 @@ impl<'a> RuleLoader<'a> {
                     if num {
                         level = atoi(v);
                         if !(0..=16).contains(&level) {
-                            return Err(format!("rules_op: Invalid level: {}. Must be an integer between 0 and 16.", level));
+                            return Err(self.fatal(Code::RuleAttribute, el, format!("rules_op: Invalid level: {}. Must be an integer between 0 and 16.", level)));
                         }
                     }
                 }
                 "maxsize" => {
                     if !num {
-                        return Err(format!("rules_op: Invalid maxsize: {}. Must be integer", lossy(v)));
+                        return Err(self.fatal(Code::RuleAttribute, el, format!("rules_op: Invalid maxsize: {}. Must be integer", lossy(v))));
                     }
                     maxsize = scan_width(v, 4).unwrap_or(maxsize);
                 }
                 "timeframe" => {
                     if !num {
-                        return Err(format!("rules_op: Invalid timeframe: {}. Must be integer (max 5 digits)", lossy(v)));
+                        return Err(self.fatal(Code::RuleAttribute, el, format!("rules_op: Invalid timeframe: {}. Must be integer (max 5 digits)", lossy(v))));
                     }
                     timeframe = scan_width(v, 5).unwrap_or(timeframe);
                 }
                 "frequency" => {
                     if !num {
-                        return Err(format!("rules_op: Invalid frequency: {}. Must be integer", lossy(v)));
+                        return Err(self.fatal(Code::RuleAttribute, el, format!("rules_op: Invalid frequency: {}. Must be integer", lossy(v))));
                     }
                     frequency = atoi(v);
                     if !(2..=9999).contains(&frequency) {
-                        return Err(format!(
+                        return Err(self.fatal(Code::RuleAttribute, el, format!(
                             "rules_op: Invalid frequency: {}. Must be higher than 1 and lower than 10000.",
                             frequency
-                        ));
+                        )));
                     }
                 }
                 "accuracy" => {
                     if !num {
-                        return Err(format!("rules_op: Invalid accuracy: {}. Must be integer", lossy(v)));
+                        return Err(self.fatal(Code::RuleAttribute, el, format!("rules_op: Invalid accuracy: {}. Must be integer", lossy(v))));
                     }
                     accuracy = scan_width(v, 4).unwrap_or(accuracy);
                 }
                 "ignore" => {
                     if !num {
-                        return Err(format!("rules_op: Invalid ignore_time: {}. Must be integer (max 6 digits)", lossy(v)));
+                        return Err(self.fatal(Code::RuleAttribute, el, format!("rules_op: Invalid ignore_time: {}. Must be integer (max 6 digits)", lossy(v))));
                     }
                     ignore = scan_width(v, 6).unwrap_or(ignore);
                 }
                 "noalert" => match v.as_slice() {
                     b"0" => noalert = false,
                     b"1" => noalert = true,
-                    _ => self.warn("Invalid value for attribute 'noalert'".into(), file, el.line),
+                    _ => self.warn(Code::RuleNoAlertValue, el, "Invalid value for attribute 'noalert'".into()),
                 },
                 "overwrite" => match v.as_slice() {
                     b"yes" => overwrite = true,
                     b"no" => overwrite = false,
-                    _ => return Err(format!("rules_op: Invalid overwrite: {}. Can only by 'yes' or 'no'.", lossy(v))),
+                    _ => return Err(self.fatal(Code::RuleAttribute, el, format!("rules_op: Invalid overwrite: {}. Can only by 'yes' or 'no'.", lossy(v)))),
                 },
                 _ => {
-                    return Err(format!(
+                    return Err(self.fatal(Code::RuleAttribute, el, format!(
                         "rules_op: Invalid attribute \"{}\". Only id, level, maxsize, accuracy, noalert, ignore, frequency and timeframe are allowed.",
                         k
-                    ))
+                    )))
                 }
             }
         }
         if id == -1 || level == -1 {
-            return Err(format!("No rule id or level specified for rule '{}'.", index));
+            return Err(self.fatal(
+                Code::RuleAttribute,
+                el,
+                format!("No rule id or level specified for rule '{}'.", index),
+            ));
         }
         let id = id as u32;
         let level = level as u32;
@@ -487,25 +503,21 @@ impl<'a> RuleLoader<'a> {
         if self.tree.by_id.contains_key(&id) {
             if !overwrite {
                 self.warn(
+                    Code::DuplicateRuleId,
+                    el,
                     format!("(7612): Rule ID '{}' is duplicated. Only the first occurrence will be considered.", id),
-                    file,
-                    el.line,
                 );
                 return Ok(Parsed::Dropped);
             }
         } else if overwrite {
-            self.warn(
-                format!("(7613): Rule ID '{}' does not exist but 'overwrite' is set to 'yes'. Still, the rule will be loaded.", id),
-                file,
-                el.line,
-            );
+            self.warn(Code::OverwriteUnknown, el, format!("(7613): Rule ID '{}' does not exist but 'overwrite' is set to 'yes'. Still, the rule will be loaded.", id));
             overwrite = false;
         }
         // `zerorulemember`: from here on the rule counts for the event list's
         // eviction age, even if it is skipped later.
         self.tree.max_freq = self.tree.max_freq.max((frequency - 2).max(0) as u32);
 
-        let mut r = Rule { file: file.into(), line: el.line, id, level, ..Default::default() };
+        let mut r = Rule { span: self.at(el), id, level, ..Default::default() };
         r.frequency = frequency as u32;
         r.timeframe = timeframe.max(0) as u32;
         r.maxsize = maxsize.max(0) as u32;
@@ -522,21 +534,20 @@ impl<'a> RuleLoader<'a> {
         };
         r.options.mail = self.email_alert_level <= level;
         r.options.log = self.log_alert_level <= level;
-        let adapt = self.adapt_rule_60000 && id == 60000 && file.ends_with("0575-win-base_rules.xml");
+        let adapt = self.adapt_rule_60000 && id == 60000 && self.file.name.ends_with("0575-win-base_rules.xml");
 
         if el.children.is_empty() {
-            return Err(format!(
+            return Err(self.fatal(Code::RuleNoOptions, el, format!(
                 "Rule '{}' without any option. It may lead to false positives and some other problems for the system. Exiting.",
                 id
-            ));
+            )));
         }
 
         // ---- Elements. ----
         let mut st = Elements { groups: Some(group_name.to_vec()), ..Default::default() };
         let mut skip = false;
         for c in &el.children {
-            self.err_line = c.line;
-            match self.element(file, c, id, &mut r, &mut st)? {
+            match self.element(c, id, &mut r, &mut st).map_err(|e| e.rule(id))? {
                 Flow::Next => {}
                 Flow::Skip => {
                     skip = true;
@@ -544,7 +555,6 @@ impl<'a> RuleLoader<'a> {
                 }
             }
         }
-        self.err_line = el.line;
 
         // ---- Post-parse validation, in upstream order. ----
         if let Some(s) = &st.if_sid {
@@ -553,9 +563,9 @@ impl<'a> RuleLoader<'a> {
             if body.is_empty() || !body.iter().all(|&b| b.is_ascii_digit() || b == b',' || b == b' ') {
                 skip = true;
                 self.warn(
+                    Code::InvalidIfSid,
+                    el,
                     format!("(7618): Invalid 'if_sid' value: '{}'. Rule '{}' will be ignored.", lossy(s), id),
-                    file,
-                    el.line,
                 );
             }
         }
@@ -563,11 +573,15 @@ impl<'a> RuleLoader<'a> {
             return Ok(Parsed::Dropped);
         }
         let Some(description) = st.description.take() else {
-            return Err(format!("No such description at rule '{}'.", id));
+            return Err(self.fatal(Code::RuleNoDescription, el, format!("No such description at rule '{}'.", id)));
         };
         r.description = description;
         if (r.check_diff || r.global_frequency || st.any_same || r.frequency > 2) && !r.context {
-            return Err(format!("Invalid use of frequency/context options. Missing if_matched on rule '{}'.", id));
+            return Err(self.fatal(
+                Code::RuleContext,
+                el,
+                format!("Invalid use of frequency/context options. Missing if_matched on rule '{}'.", id),
+            ));
         }
         if st.if_matched_group.is_some() && !r.overwrite && st.if_sid.is_none() && st.if_group.is_none() {
             st.if_group = st.if_matched_group.clone();
@@ -582,15 +596,25 @@ impl<'a> RuleLoader<'a> {
             match key {
                 "if_matched_group" => {
                     if let Some(g) = &st.if_matched_group {
-                        let m = OsMatch::compile(g)
-                            .map_err(|e| format!("(1450): Syntax error on regex: '{}': {}.", lossy(g), e.code()))?;
+                        let m = OsMatch::compile(g).map_err(|e| {
+                            self.fatal(
+                                Code::RulePattern,
+                                el,
+                                format!("(1450): Syntax error on regex: '{}': {}.", lossy(g), e.code()),
+                            )
+                        })?;
                         r.if_matched_group = Some(m);
                     }
                 }
                 "if_matched_regex" => {
                     if let Some(rx) = &st.if_matched_regex {
-                        let m = OsRegex::compile(rx, false)
-                            .map_err(|e| format!("(1450): Syntax error on regex: '{}': {}.", lossy(rx), e.code()))?;
+                        let m = OsRegex::compile(rx, false).map_err(|e| {
+                            self.fatal(
+                                Code::RulePattern,
+                                el,
+                                format!("(1450): Syntax error on regex: '{}': {}.", lossy(rx), e.code()),
+                            )
+                        })?;
                         r.if_matched_regex = Some(m);
                     }
                 }
@@ -598,10 +622,12 @@ impl<'a> RuleLoader<'a> {
                     let Some(a) = st.acc.remove(key) else { continue };
                     let Some(text) = a.text else { continue };
                     let default = TEXT_CONDS.iter().find(|(k, _)| *k == key).map_or(Kind::OsMatch, |&(_, d)| d);
-                    let m = Matcher::compile(a.kind.unwrap_or(default), &text, false).map_err(|_| {
+                    let m = Matcher::compile(a.kind.unwrap_or(default), &text, false).map_err(|e| {
                         // Upstream names the tag, except for <protocol> where it passes the pattern.
                         let tag = if key == "protocol" { lossy(&text) } else { key.to_string() };
-                        format!("(5107): Syntax error on tag '{}' in rule {}", tag, id)
+                        let at = a.at.clone().unwrap_or_else(|| self.at(el));
+                        let msg = format!("(5107): Syntax error on tag '{}' in rule {}", tag, id);
+                        LoadError::wazuh(Code::RulePattern, msg).at(at).caused_by(e)
                     })?;
                     *text_cond_slot(&mut r, key) = Some(Cond { m, negate: a.negate });
                 }
@@ -655,40 +681,45 @@ enum Flow {
 
 impl<'a> RuleLoader<'a> {
     /// One child element of a `<rule>` (the `Rules_OP_ReadRules` element loop).
-    fn element(&mut self, file: &str, c: &Element, id: u32, r: &mut Rule, st: &mut Elements) -> Result<Flow, String> {
+    fn element(&mut self, c: &Element, id: u32, r: &mut Rule, st: &mut Elements) -> Result<Flow, LoadError> {
         let lname = c.name.to_ascii_lowercase();
         if CASE_SENSITIVE.contains(&lname.as_str()) && c.name != lname {
-            return Err(format!("Invalid option '{}' for rule '{}'.", c.name, id));
+            return Err(self.fatal(
+                Code::RuleUnknownElement,
+                c,
+                format!("Invalid option '{}' for rule '{}'.", c.name, id),
+            ));
         }
         let content = &c.content;
-        let line = c.line;
         let text_key: Option<&'static str> = TEXT_CONDS.iter().map(|&(k, _)| k).find(|&k| k == lname);
         if let Some(key) = text_key {
             let prev = st.acc.get_mut(key).and_then(|a| a.text.take());
-            let text = self.load_memory(prev, content, file, line);
-            let negate = self.negate_attr(c, id, file);
-            let kind = self.type_attr(c, id, file);
+            let text = self.load_memory(prev, content, c);
+            let negate = self.negate_attr(c, id);
+            let kind = self.type_attr(c, id);
+            let at = self.at(c);
             let a = st.acc.entry(key).or_default();
             a.text = text;
             a.negate = negate;
             a.kind = kind;
+            a.at = Some(at);
             return Ok(Flow::Next);
         }
         match lname.as_str() {
             "decoded_as" => {
                 if !self.decoders.known_names.contains(content.as_slice()) {
-                    return Err(format!("Invalid decoder name: '{}'.", lossy(content)));
+                    return Err(self.fatal(Code::RuleValue, c, format!("Invalid decoder name: '{}'.", lossy(content))));
                 }
                 r.decoded_as = Some(content.as_slice().into());
             }
             "cve" => {
                 let prev = st.cve.take();
-                st.cve = self.load_memory(prev, content, file, line);
+                st.cve = self.load_memory(prev, content, c);
             }
             "info" => {
-                let t = self.info_type(c, file);
+                let t = self.info_type(c);
                 let gathered = if r.info.is_empty() { None } else { Some(st.info_len) };
-                if self.memory_fits(gathered, content, file, line) {
+                if self.memory_fits(gathered, content, c) {
                     st.info_len += content.len();
                     r.info.push((t, content.clone()));
                 } else {
@@ -698,18 +729,18 @@ impl<'a> RuleLoader<'a> {
             }
             "time" => {
                 r.time = Some(parse_time(content).ok_or_else(|| {
-                    format!("(1274): Invalid configuration. Element '{}': {}.", c.name, lossy(content))
+                    let msg = format!("(1274): Invalid configuration. Element '{}': {}.", c.name, lossy(content));
+                    self.fatal(Code::RuleValue, c, msg)
                 })?);
             }
             "weekday" => {
-                r.weekday = Some(
-                    parse_weekday(content)
-                        .ok_or_else(|| format!("(1241): Invalid day format: '{}'.", lossy(content)))?,
-                );
+                r.weekday = Some(parse_weekday(content).ok_or_else(|| {
+                    self.fatal(Code::RuleValue, c, format!("(1241): Invalid day format: '{}'.", lossy(content)))
+                })?);
             }
             "group" => {
                 let prev = st.groups.take();
-                st.groups = self.load_memory(prev, content, file, line).map(|mut g| {
+                st.groups = self.load_memory(prev, content, c).map(|mut g| {
                     g.retain(|&b| b != b'\n');
                     g
                 });
@@ -720,12 +751,13 @@ impl<'a> RuleLoader<'a> {
                     frag[p] = b' ';
                 }
                 let prev = st.description.take();
-                st.description = self.load_memory(prev, &frag, file, line);
+                st.description = self.load_memory(prev, &frag, c);
             }
             "srcip" | "dstip" => {
-                let net =
-                    parse_ip(content).ok_or_else(|| format!("(1237): Invalid ip address: '{}'.", lossy(content)))?;
-                let negate = self.negate_attr(c, id, file);
+                let net = parse_ip(content).ok_or_else(|| {
+                    self.fatal(Code::RuleValue, c, format!("(1237): Invalid ip address: '{}'.", lossy(content)))
+                })?;
+                let negate = self.negate_attr(c, id);
                 let list = if lname == "srcip" { &mut st.srcip } else { &mut st.dstip };
                 let list = list.get_or_insert_with(IpList::default);
                 list.nets.push(net);
@@ -733,14 +765,26 @@ impl<'a> RuleLoader<'a> {
             }
             "field" => {
                 if r.fields.len() >= self.order_size() {
-                    return Err(format!("Rule {} has exceeded the maximum number of allowed fields", id));
+                    return Err(self.fatal(
+                        Code::RuleValue,
+                        c,
+                        format!("Rule {} has exceeded the maximum number of allowed fields", id),
+                    ));
                 }
                 if c.attrs.is_empty() {
                     // Upstream fails here without saying why.
-                    return Err(format!("Failure to read rule {}: <field> without attributes.", id));
+                    return Err(self.fatal(
+                        Code::RuleValue,
+                        c,
+                        format!("Failure to read rule {}: <field> without attributes.", id),
+                    ));
                 }
                 let Some(fname) = c.attr("name") else {
-                    return Err(format!("Failure to read rule {}. No such attribute 'name' for field.", id));
+                    return Err(self.fatal(
+                        Code::RuleValue,
+                        c,
+                        format!("Failure to read rule {}. No such attribute 'name' for field.", id),
+                    ));
                 };
                 const STATIC: &[&str] = &[
                     "srcip",
@@ -762,16 +806,26 @@ impl<'a> RuleLoader<'a> {
                     "action",
                 ];
                 if STATIC.iter().any(|s| s.as_bytes().eq_ignore_ascii_case(fname)) {
-                    return Err(format!("Failure to read rule {}. Field '{}' is static.", id, lossy(fname)));
+                    return Err(self.fatal(
+                        Code::RuleValue,
+                        c,
+                        format!("Failure to read rule {}. Field '{}' is static.", id, lossy(fname)),
+                    ));
                 }
-                let kind = self.type_attr(c, id, file).unwrap_or(Kind::OsRegex);
-                let negate = self.negate_attr(c, id, file);
-                let m = Matcher::compile(kind, content, false)
-                    .map_err(|_| format!("(5107): Syntax error on tag '{}' in rule {}", lossy(fname), id))?;
+                let kind = self.type_attr(c, id).unwrap_or(Kind::OsRegex);
+                let negate = self.negate_attr(c, id);
+                let m = Matcher::compile(kind, content, false).map_err(|e| {
+                    self.fatal(
+                        Code::RulePattern,
+                        c,
+                        format!("(5107): Syntax error on tag '{}' in rule {}", lossy(fname), id),
+                    )
+                    .caused_by(e)
+                })?;
                 let fid = self.fields.intern(fname);
                 r.fields.push((fid, Cond { m, negate }));
             }
-            "list" => return self.list_element(file, c, id, r),
+            "list" => return self.list_element(c, id, r),
             "compiled_rule" => {
                 r.compiled = Some(match content.as_slice() {
                     b"comp_srcuser_dstuser" => CompiledRule::SrcuserDstuser,
@@ -779,7 +833,13 @@ impl<'a> RuleLoader<'a> {
                     b"comp_mswin_targetuser_calleruser_diff" => CompiledRule::MswinTargetCaller,
                     b"is_simple_http_request" => CompiledRule::SimpleHttpRequest,
                     b"is_valid_crawler" => CompiledRule::ValidCrawler,
-                    other => return Err(format!("Compiled rule not found: '{}'", lossy(other))),
+                    other => {
+                        return Err(self.fatal(
+                            Code::RuleValue,
+                            c,
+                            format!("Compiled rule not found: '{}'", lossy(other)),
+                        ))
+                    }
                 })
             }
             "category" => {
@@ -791,54 +851,60 @@ impl<'a> RuleLoader<'a> {
                     b"squid" => DecoderType::Squid,
                     b"windows" => DecoderType::Windows,
                     b"ossec" => DecoderType::Ossec,
-                    other => return Err(format!("(1273): Invalid category '{}' chosen.", lossy(other))),
+                    other => {
+                        return Err(self.fatal(
+                            Code::RuleValue,
+                            c,
+                            format!("(1273): Invalid category '{}' chosen.", lossy(other)),
+                        ))
+                    }
                 };
             }
             "if_sid" => {
                 let prev = st.if_sid.take();
-                st.if_sid = self.load_memory(prev, content, file, line);
+                st.if_sid = self.load_memory(prev, content, c);
             }
             "if_level" => {
                 if !is_num(content) {
                     self.warn(
+                        Code::InvalidIfLevel,
+                        c,
                         format!(
                             "(7609): Invalid 'if_level' value: '{}'. Rule '{}' will be ignored.",
                             lossy(content),
                             id
                         ),
-                        file,
-                        line,
                     );
                     return Ok(Flow::Skip);
                 }
                 let prev = st.if_level.take();
-                st.if_level = self.load_memory(prev, content, file, line);
+                st.if_level = self.load_memory(prev, content, c);
             }
             "if_group" => {
                 let prev = st.if_group.take();
-                st.if_group = self.load_memory(prev, content, file, line);
+                st.if_group = self.load_memory(prev, content, c);
             }
             "if_matched_regex" => {
                 r.context = true;
                 let prev = st.if_matched_regex.take();
-                st.if_matched_regex = self.load_memory(prev, content, file, line);
+                st.if_matched_regex = self.load_memory(prev, content, c);
             }
             "if_matched_group" => {
                 r.context = true;
                 let prev = st.if_matched_group.take();
-                st.if_matched_group = self.load_memory(prev, content, file, line);
+                st.if_matched_group = self.load_memory(prev, content, c);
             }
             "if_matched_sid" => {
                 r.context = true;
                 if !is_num(content) {
                     self.warn(
+                        Code::InvalidIfSid,
+                        c,
                         format!(
                             "(7615): Invalid 'if_matched_sid' value: '{}'. Rule '{}' will be ignored.",
                             lossy(content),
                             id
                         ),
-                        file,
-                        line,
                     );
                     return Ok(Flow::Skip);
                 }
@@ -853,9 +919,9 @@ impl<'a> RuleLoader<'a> {
             "global_frequency" => r.global_frequency = true,
             "same_agent" | "not_same_agent" => {
                 self.warn(
+                    Code::DeprecatedOption,
+                    c,
                     format!("Detected a deprecated field option for rule, {} is not longer available.", lname),
-                    file,
-                    line,
                 );
             }
             "same_field" => {
@@ -888,16 +954,23 @@ impl<'a> RuleLoader<'a> {
                 b"no_ar" => r.options.no_ar = true,
                 b"no_full_log" => r.options.no_full_log = true,
                 b"no_counter" => r.options.no_counter = true,
-                other => return Err(format!("(1235): Invalid value for element 'options': {}.", lossy(other))),
+                other => {
+                    return Err(self.fatal(
+                        Code::RuleValue,
+                        c,
+                        format!("(1235): Invalid value for element 'options': {}.", lossy(other)),
+                    ))
+                }
             },
             "ignore" | "check_if_ignored" => {
-                let keys = parse_fts_keys(content, self.order_size())
-                    .ok_or_else(|| format!("Wrong {} option: '{}'", lname, lossy(content)))?;
+                let keys = parse_fts_keys(content, self.order_size()).ok_or_else(|| {
+                    self.fatal(Code::RuleValue, c, format!("Wrong {} option: '{}'", lname, lossy(content)))
+                })?;
                 let target = if lname == "ignore" { &mut r.fts_ignore } else { &mut r.fts_check_ignored };
                 target.statics |= keys.statics;
                 target.dynamic = keys.dynamic;
             }
-            "mitre" => self.mitre_element(c, id, file, st),
+            "mitre" => self.mitre_element(c, id, st),
             other => {
                 if let Some(sf) = same_field(other) {
                     st.any_same = true;
@@ -916,7 +989,11 @@ impl<'a> RuleLoader<'a> {
                         }
                     }
                 } else {
-                    return Err(format!("Invalid option '{}' for rule '{}'.", c.name, id));
+                    return Err(self.fatal(
+                        Code::RuleUnknownElement,
+                        c,
+                        format!("Invalid option '{}' for rule '{}'.", c.name, id),
+                    ));
                 }
             }
         }
@@ -934,19 +1011,19 @@ impl<'a> RuleLoader<'a> {
 
     /// `get_info_attributes`: only the first attribute is looked at; a bad one
     /// is an error message (the entry is kept).
-    fn info_type(&mut self, c: &Element, file: &str) -> Vec<u8> {
+    fn info_type(&mut self, c: &Element) -> Vec<u8> {
         let Some((k, v)) = c.attrs.first() else { return b"text".to_vec() };
         if !k.eq_ignore_ascii_case("type") {
-            self.error(format!("rules_op: Element info has invalid attribute \"{}\"", k), file, c.line);
+            self.error(Code::RuleInfo, c, format!("rules_op: Element info has invalid attribute \"{}\"", k));
             return b"-1".to_vec();
         }
         match v.as_slice() {
             b"text" | b"link" | b"cve" | b"osvdb" => v.clone(),
             _ => {
                 self.error(
+                    Code::RuleInfo,
+                    c,
                     format!("rules_op: Element info attribute \"{}\" has invalid value \"{}\"", k, lossy(v)),
-                    file,
-                    c.line,
                 );
                 b"-1".to_vec()
             }
@@ -955,10 +1032,10 @@ impl<'a> RuleLoader<'a> {
 
     /// `<list field lookup check_value>`: a bad attribute is fatal, a list
     /// that is not loaded skips the rule (7616).
-    fn list_element(&mut self, file: &str, c: &Element, id: u32, r: &mut Rule) -> Result<Flow, String> {
+    fn list_element(&mut self, c: &Element, id: u32, r: &mut Rule) -> Result<Flow, LoadError> {
         let content = &c.content;
         if c.attrs.is_empty() {
-            return Err("List must have a correctly formatted field attribute".into());
+            return Err(self.fatal(Code::RuleValue, c, "List must have a correctly formatted field attribute".into()));
         }
         let mut lookup = Lookup::MatchKey;
         let mut field: Option<ListField> = None;
@@ -966,20 +1043,22 @@ impl<'a> RuleLoader<'a> {
         for (k, v) in &c.attrs {
             if k.eq_ignore_ascii_case("lookup") {
                 lookup = Lookup::from_attr(v).ok_or_else(|| {
-                    format!("(1274): Invalid configuration. Element '{}': {}.", c.name, lossy(content))
+                    let msg = format!("(1274): Invalid configuration. Element '{}': {}.", c.name, lossy(content));
+                    self.fatal(Code::RuleValue, c, msg)
                 })?;
             } else if k.eq_ignore_ascii_case("field") {
                 field = Some(list_field(v, self.fields));
             } else if k.eq_ignore_ascii_case("check_value") {
                 check = Some(OsMatch::compile(v).map_err(|_| {
-                    format!("(1274): Invalid configuration. Element '{}': {}.", c.name, lossy(content))
+                    let msg = format!("(1274): Invalid configuration. Element '{}': {}.", c.name, lossy(content));
+                    self.fatal(Code::RuleValue, c, msg)
                 })?);
             } else {
-                return Err(format!("List field=\"{}\" is not valid", lossy(v)));
+                return Err(self.fatal(Code::RuleValue, c, format!("List field=\"{}\" is not valid", lossy(v))));
             }
         }
         let Some(field) = field else {
-            return Err("List requires the field=\"\" attribute".into());
+            return Err(self.fatal(Code::RuleValue, c, "List requires the field=\"\" attribute".into()));
         };
         let path = lossy(content);
         let found = self.lists.iter().position(|l| {
@@ -994,9 +1073,9 @@ impl<'a> RuleLoader<'a> {
         });
         let Some(list) = found else {
             self.warn(
+                Code::ListNotLoaded,
+                c,
                 format!("(7616): List '{}' could not be loaded. Rule '{}' will be ignored.", path, id),
-                file,
-                c.line,
             );
             return Ok(Flow::Skip);
         };
@@ -1010,9 +1089,9 @@ impl<'a> RuleLoader<'a> {
     }
 
     /// One `<mitre>` block.
-    fn mitre_element(&mut self, c: &Element, id: u32, file: &str, st: &mut Elements) {
+    fn mitre_element(&mut self, c: &Element, id: u32, st: &mut Elements) {
         if c.children.is_empty() {
-            self.warn(format!("Empty Mitre information for rule '{}'", id), file, c.line);
+            self.warn(Code::RuleMitre, c, format!("Empty Mitre information for rule '{}'", id));
             return;
         }
         let (mut has_id, mut tactic_n, mut technique_n) = (false, 0, 0);
@@ -1020,18 +1099,18 @@ impl<'a> RuleLoader<'a> {
         for m in &c.children {
             match m.name.to_ascii_lowercase().as_str() {
                 "id" | "techniqueid" if m.content.is_empty() => {
-                    self.warn(format!("No Mitre Technique ID found for rule '{}'", id), file, m.line);
+                    self.warn(Code::RuleMitre, m, format!("No Mitre Technique ID found for rule '{}'", id));
                     failure = true;
                 }
                 "tacticid" if m.content.is_empty() => {
-                    self.warn(format!("No Mitre Tactic ID found for rule '{}'", id), file, m.line);
+                    self.warn(Code::RuleMitre, m, format!("No Mitre Tactic ID found for rule '{}'", id));
                     failure = true;
                 }
                 "id" => has_id = true,
                 "tacticid" => tactic_n += 1,
                 "techniqueid" => technique_n += 1,
                 _ => {
-                    self.error(format!("Invalid option '{}' for rule '{}'", m.name, id), file, m.line);
+                    self.error(Code::RuleMitre, m, format!("Invalid option '{}' for rule '{}'", m.name, id));
                     failure = true;
                 }
             }
@@ -1084,7 +1163,7 @@ impl<'a> RuleLoader<'a> {
             failure = true;
         }
         if let Some(w) = warn {
-            self.warn(w, file, c.line);
+            self.warn(Code::RuleMitre, c, w);
         }
         if failure {
             return;
@@ -1233,9 +1312,9 @@ impl<'a> RuleLoader<'a> {
 
     /// `OS_AddRule` for ids below 10, else `OS_AddChild`.
     fn place(&mut self, ri: usize) -> bool {
-        let (id, file, line) = {
+        let (id, span) = {
             let r = &self.tree.rules[ri];
-            (r.id, r.file.clone(), r.line)
+            (r.id, r.span.clone())
         };
         if id < 10 {
             let n = self.new_node(ri, None);
@@ -1250,23 +1329,23 @@ impl<'a> RuleLoader<'a> {
         if let Some(l) = self.tree.rules[ri].if_level.clone() {
             let level = atoi(l.as_bytes());
             if level == 0 {
-                self.warn(
+                self.warn_at(
+                    Code::InvalidIfLevel,
+                    span.clone(),
                     format!("(7609): Invalid 'if_level' value: '{}'. Rule '{}' will be ignored.", l, id),
-                    &file,
-                    line,
                 );
                 return false;
             }
             let level = level.wrapping_mul(100);
             let targets = self.nodes_matching(Target::Level(level as i64), id);
             if targets.is_empty() {
-                self.warn(
+                self.warn_at(
+                    Code::InvalidIfLevel,
+                    span.clone(),
                     format!(
                         "(7608): Level ID '{}' was not found. Invalid 'if_level'. Rule '{}' will be ignored.",
                         level, id
                     ),
-                    &file,
-                    line,
                 );
                 return false;
             }
@@ -1278,14 +1357,14 @@ impl<'a> RuleLoader<'a> {
         if let Some(g) = self.tree.rules[ri].if_group.clone() {
             let targets = self.nodes_matching(Target::Group(g.clone()), id);
             if targets.is_empty() {
-                self.warn(
+                self.warn_at(
+                    Code::UnknownIfGroup,
+                    span.clone(),
                     format!(
                         "(7610): Group '{}' was not found. Invalid 'if_group'. Rule '{}' will be ignored.",
                         lossy(&g),
                         id
                     ),
-                    &file,
-                    line,
                 );
                 return false;
             }
@@ -1300,10 +1379,10 @@ impl<'a> RuleLoader<'a> {
                 true
             }
             None => {
-                self.warn(
+                self.warn_at(
+                    Code::NoCategoryRoot,
+                    span.clone(),
                     format!("(7611): Category was not found. Invalid 'category'. Rule '{}' will be ignored.", id),
-                    &file,
-                    line,
                 );
                 false
             }
@@ -1317,9 +1396,9 @@ impl<'a> RuleLoader<'a> {
     /// the first root of its category. With `if_matched_sid` set, a missing id
     /// drops the rule (7620); any other character ends the scan (7607).
     fn place_by_sids(&mut self, ri: usize, if_sid: &[u8]) -> bool {
-        let (id, file, line, matched_sid) = {
+        let (id, span, matched_sid) = {
             let r = &self.tree.rules[ri];
-            (r.id, r.file.clone(), r.line, r.if_matched_sid)
+            (r.id, r.span.clone(), r.if_matched_sid)
         };
         let mut id_found = false;
         let mut added = false;
@@ -1339,24 +1418,16 @@ impl<'a> RuleLoader<'a> {
                     };
                     if targets.is_empty() {
                         if matched_sid.is_some() {
-                            self.warn(
-                                format!(
+                            self.warn_at(Code::UnknownIfMatchedSid, span.clone(), format!(
                                     "(7620): Signature ID '{}' was not found. Invalid 'if_matched_sid'.Rule '{}' will be ignored.",
                                     sid, id
-                                ),
-                                &file,
-                                line,
-                            );
+                                ));
                             return false;
                         }
-                        self.warn(
-                            format!(
+                        self.warn_at(Code::UnknownIfSid, span.clone(), format!(
                                 "(7617): Signature ID '{}' was not found and will be ignored in the 'if_sid' option of rule '{}'.",
                                 sid, id
-                            ),
-                            &file,
-                            line,
-                        );
+                            ));
                     } else {
                         added = true;
                         for t in targets {
@@ -1368,13 +1439,13 @@ impl<'a> RuleLoader<'a> {
                 }
             } else {
                 let what = if matched_sid.is_some() { "if_matched_sid" } else { "if_sid" };
-                self.warn(
+                self.warn_at(
+                    Code::InvalidIfSid,
+                    span.clone(),
                     format!(
                         "(7607): Invalid '{}'. Signature ID must be an integer. Rule '{}' will be ignored.",
                         what, id
                     ),
-                    &file,
-                    line,
                 );
                 return added;
             }
@@ -1384,7 +1455,11 @@ impl<'a> RuleLoader<'a> {
             i += 1;
         }
         if !added {
-            self.warn(format!("(7619): Empty 'if_sid' value. Rule '{}' will be ignored.", id), &file, line);
+            self.warn_at(
+                Code::EmptyIfSid,
+                span.clone(),
+                format!("(7619): Empty 'if_sid' value. Rule '{}' will be ignored.", id),
+            );
         }
         added
     }
@@ -1538,7 +1613,7 @@ impl<'a> RuleLoader<'a> {
     /// search wiring. A different placement or target is warned about (7605).
     fn overwrite(&mut self, existing: usize, new: Rule) {
         let id = new.id;
-        let (file, line) = (new.file.clone(), new.line);
+        let span = new.span.clone();
         let old = &self.tree.rules[existing];
         let mut kept: Vec<&str> = Vec::new();
         if new.if_sid.is_some() && new.if_matched_sid.is_none() && old.if_sid != new.if_sid {
@@ -1558,13 +1633,13 @@ impl<'a> RuleLoader<'a> {
             kept.push("if_matched_sid");
         }
         for what in kept {
-            self.warn(
+            self.warn_at(
+                Code::OverwriteKeeps,
+                span.clone(),
                 format!(
                     "(7605): It is not possible to overwrite '{}' value in rule '{}'. The original value is retained.",
                     what, id
                 ),
-                &file,
-                line,
             );
         }
         // Its groups and level change: what matched before may not now.

@@ -13,7 +13,8 @@
 //!
 //! Every element keeps the line it starts on, so diagnostics can point at it.
 
-/// One element: name, attributes in order, raw content, children, line.
+/// One element: name, attributes in order, raw content, children, and where
+/// its start tag is (line, column, byte range), so diagnostics can point at it.
 #[derive(Debug, Clone, Default)]
 pub struct Element {
     pub name: String,
@@ -21,6 +22,11 @@ pub struct Element {
     pub content: Vec<u8>,
     pub children: Vec<Element>,
     pub line: u32,
+    /// 1-based byte column of the `<`.
+    pub column: u32,
+    /// Byte offsets of the start tag, `<` to just past its `>`.
+    pub start: usize,
+    pub tag_end: usize,
 }
 
 impl Element {
@@ -35,12 +41,21 @@ impl Element {
     }
 }
 
-/// An XML syntax problem, with the line it was found on.
+/// An XML syntax problem, with where it was found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{msg} (line {line})")]
 pub struct XmlError {
     pub msg: String,
     pub line: u32,
+    /// 1-based byte column (0: unknown) and byte offset.
+    pub column: u32,
+    pub offset: usize,
+}
+
+impl XmlError {
+    fn at_line(msg: impl Into<String>, line: u32) -> XmlError {
+        XmlError { msg: msg.into(), line, column: 0, offset: 0 }
+    }
 }
 
 /// Maximum content of one element (os_xml `XML_MAXSIZE`): the text since the
@@ -62,6 +77,8 @@ struct Reader<'a> {
     b: &'a [u8],
     i: usize,
     line: u32,
+    /// Offset where the current line starts.
+    line_start: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -74,6 +91,7 @@ impl<'a> Reader<'a> {
         self.i += 1;
         if c == b'\n' {
             self.line += 1;
+            self.line_start = self.i;
         }
         Some(c)
     }
@@ -82,8 +100,12 @@ impl<'a> Reader<'a> {
         self.b[self.i.min(self.b.len())..].starts_with(s)
     }
 
+    fn column(&self) -> u32 {
+        (self.i - self.line_start + 1) as u32
+    }
+
     fn err<T>(&self, msg: impl Into<String>) -> Result<T, XmlError> {
-        Err(XmlError { msg: msg.into(), line: self.line })
+        Err(XmlError { msg: msg.into(), line: self.line, column: self.column(), offset: self.i })
     }
 
     fn skip_ws(&mut self) {
@@ -98,7 +120,7 @@ impl<'a> Reader<'a> {
         if self.starts_with(b"<?") {
             while !self.starts_with(b"?>") {
                 if self.bump().is_none() {
-                    return Err(XmlError { msg: "XMLERR: Comment not closed.".into(), line: start_line });
+                    return Err(XmlError::at_line("XMLERR: Comment not closed.", start_line));
                 }
             }
             self.bump();
@@ -121,7 +143,7 @@ impl<'a> Reader<'a> {
                 return Ok(());
             }
             if self.bump().is_none() {
-                return Err(XmlError { msg: "XMLERR: Comment not closed.".into(), line: start_line });
+                return Err(XmlError::at_line("XMLERR: Comment not closed.", start_line));
             }
         }
     }
@@ -142,16 +164,17 @@ impl<'a> Reader<'a> {
 
     /// Reads `<name attrs...>` or `<name .../>`; returns (element, self_closed).
     fn start_tag(&mut self) -> Result<(Element, bool), XmlError> {
-        let line = self.line;
+        let (line, column, start) = (self.line, self.column(), self.i);
         self.bump(); // '<'
         let name = self.name()?;
-        let mut el = Element { name, line, ..Default::default() };
+        let mut el = Element { name, line, column, start, ..Default::default() };
         loop {
             self.skip_ws();
             match self.peek() {
                 None => return self.err(format!("XMLERR: Element '{}' not closed.", el.name)),
                 Some(b'>') => {
                     self.bump();
+                    el.tag_end = self.i;
                     return Ok((el, false));
                 }
                 Some(b'/') => {
@@ -160,6 +183,7 @@ impl<'a> Reader<'a> {
                         return self.err(format!("XMLERR: Bad formed element '{}'.", el.name));
                     }
                     self.bump();
+                    el.tag_end = self.i;
                     return Ok((el, true));
                 }
                 Some(_) => {
@@ -222,7 +246,12 @@ impl<'a> Reader<'a> {
         let mut backslashes = 0usize;
         loop {
             let Some(c) = self.peek() else {
-                return Err(XmlError { msg: format!("XMLERR: Element '{}' not closed.", el.name), line: el.line });
+                return Err(XmlError {
+                    msg: format!("XMLERR: Element '{}' not closed.", el.name),
+                    line: el.line,
+                    column: el.column,
+                    offset: el.start,
+                });
             };
             if c == b'<' && backslashes.is_multiple_of(2) {
                 if self.starts_with(b"</") {
@@ -266,7 +295,7 @@ impl<'a> Reader<'a> {
 
 /// Parses a whole file into its top-level elements.
 pub fn parse(bytes: &[u8]) -> Result<Vec<Element>, XmlError> {
-    let mut r = Reader { b: bytes, i: 0, line: 1 };
+    let mut r = Reader { b: bytes, i: 0, line: 1, line_start: 0 };
     let mut out = Vec::new();
     loop {
         r.skip_ws();
@@ -312,10 +341,10 @@ pub fn apply_variables(elements: Vec<Element>) -> Result<Vec<Element>, XmlError>
     for mut el in elements {
         if el.name.eq_ignore_ascii_case("var") {
             let Some(name) = el.attr("name") else {
-                return Err(XmlError { msg: "XMLERR: No value set for variable.".into(), line: el.line });
+                return Err(XmlError::at_line("XMLERR: No value set for variable.", el.line));
             };
             if name.len() > MAX_VAR_NAME {
-                return Err(XmlError { msg: "XMLERR: Invalid variable name size.".into(), line: el.line });
+                return Err(XmlError::at_line("XMLERR: Invalid variable name size.", el.line));
             }
             vars.push((name.to_ascii_lowercase(), std::mem::take(&mut el.content)));
             continue;
@@ -370,7 +399,7 @@ fn substitute(text: &[u8], vars: &Vars, line: u32, budget: &mut usize) -> Result
         }
         let name = &text[start..end];
         if name.len() >= MAX_VAR_NAME {
-            return Err(XmlError { msg: format!("XMLERR: Invalid variable name size: '{}'.", MAX_VAR_NAME), line });
+            return Err(XmlError::at_line(format!("XMLERR: Invalid variable name size: '{}'.", MAX_VAR_NAME), line));
         }
         if name.is_empty() || name[0] == b'(' {
             out.push(b'$');
@@ -381,20 +410,17 @@ fn substitute(text: &[u8], vars: &Vars, line: u32, budget: &mut usize) -> Result
         match vars.iter().find(|(n, _)| *n == lower) {
             Some((_, v)) => {
                 if v.len() > *budget {
-                    return Err(XmlError {
-                        msg: format!("XMLERR: Variables expand to more than {} MiB in this file.", MAX_EXPANSION >> 20),
-                        line,
-                    });
+                    let msg =
+                        format!("XMLERR: Variables expand to more than {} MiB in this file.", MAX_EXPANSION >> 20);
+                    return Err(XmlError::at_line(msg, line));
                 }
                 *budget -= v.len();
                 out.extend_from_slice(v);
             }
             None => {
                 let shown = &name[..name.len().min(95)];
-                return Err(XmlError {
-                    msg: format!("XMLERR: Unknown variable: '{}'.", String::from_utf8_lossy(shown)),
-                    line,
-                });
+                let msg = format!("XMLERR: Unknown variable: '{}'.", String::from_utf8_lossy(shown));
+                return Err(XmlError::at_line(msg, line));
             }
         }
         i = end;

@@ -296,8 +296,8 @@ pub struct Rule {
     pub cve: Vec<u8>,
     pub mitre: MitreRefs,
 
-    pub file: String,
-    pub line: u32,
+    /// Where the rule is defined (its `<rule>` start tag).
+    pub span: crate::diagnostics::Span,
 }
 
 /// A position of a rule in the tree.

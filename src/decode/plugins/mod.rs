@@ -170,7 +170,11 @@ mod pipeline_tests {
 
     fn decoders(extra: &str) -> Decoders {
         let mut dl = DecoderLoader::new();
-        dl.load_file("test_decoders.xml", format!("{DECODERS}{extra}").as_bytes()).unwrap();
+        dl.load_file(
+            &crate::diagnostics::SourceFile::new("test_decoders.xml", None),
+            format!("{DECODERS}{extra}").as_bytes(),
+        )
+        .unwrap();
         let (set, diagnostics) = dl.finish();
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         set
@@ -179,7 +183,7 @@ mod pipeline_tests {
     fn rules(decoders: &Decoders) -> RuleTree {
         let mut fields = FieldNames::default();
         let mut rl = RuleLoader::new(decoders, &[], &mut fields, 12);
-        rl.load_file("test_rules.xml", RULES.as_bytes()).unwrap();
+        rl.load_file(&crate::diagnostics::SourceFile::new("test_rules.xml", None), RULES.as_bytes()).unwrap();
         let (tree, diagnostics) = rl.finish();
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         tree
@@ -207,7 +211,7 @@ mod pipeline_tests {
         );
         let mut dl = DecoderLoader::new();
         let bad = dl.load_file(
-            "x.xml",
+            &crate::diagnostics::SourceFile::new("x.xml", None),
             b"<decoder name=\"x\"><prematch>a</prematch><plugin_decoder>pf_decoder</plugin_decoder></decoder>",
         );
         assert!(bad
