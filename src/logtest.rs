@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use crate::json::Json;
+use crate::load::LoadFailure;
 use crate::output::alert::{self, AlertContext};
 use crate::session::{Processed, Session, SessionOptions, Timestamp};
 use crate::Ruleset;
@@ -110,18 +111,25 @@ fn session_start_messages(rs: &Ruleset, token: &str) -> Vec<String> {
 
 /// A logtest session.
 pub struct LogtestSession {
-    session: Session,
+    state: State,
     token: String,
     /// Messages of session creation, sent with the first reply.
     pending: Option<Vec<String>>,
+    /// A reply carried the token, so the client now sends it.
+    client_token: bool,
+}
+
+enum State {
+    Ready(Box<Session>),
     /// The ruleset gave an `ERROR:` message while loading. wazuh-analysisd
     /// then answers every request with the session's messages and codemsg
     /// -1, without a token or an output, so every request makes a new
     /// session (and after `max_sessions` of them its logtest thread hangs,
     /// which we do not copy).
-    broken: bool,
-    /// A reply carried the token, so the client now sends it.
-    client_token: bool,
+    Broken(Arc<Ruleset>),
+    /// The ruleset does not load: every request is answered with its
+    /// messages, `(7311): Failure to initializing session` and codemsg -1.
+    Failed(Vec<String>),
 }
 
 impl LogtestSession {
@@ -130,21 +138,38 @@ impl LogtestSession {
         let broken = rs.diagnostics.iter().any(|d| {
             d.origin == crate::diagnostics::Origin::Wazuh && d.severity == crate::diagnostics::Severity::Error
         });
-        LogtestSession { session: Session::new(rs, opts), token, pending: Some(pending), broken, client_token: false }
+        let state = if broken { State::Broken(rs) } else { State::Ready(Box::new(Session::new(rs, opts))) };
+        LogtestSession { state, token, pending: Some(pending), client_token: false }
+    }
+
+    /// A session over a ruleset that failed to load, answering as analysisd
+    /// answers when it cannot create the session.
+    pub fn unavailable(failure: &LoadFailure) -> LogtestSession {
+        let mut messages: Vec<String> = failure.wazuh_messages().collect();
+        messages.push("ERROR: (7311): Failure to initializing session".to_string());
+        let state = State::Failed(keep_last(messages));
+        LogtestSession { state, token: String::new(), pending: None, client_token: false }
     }
 
     pub fn token(&self) -> &str {
         &self.token
     }
 
-    pub fn session(&self) -> &Session {
-        &self.session
+    /// The engine session (none when the ruleset cannot serve one).
+    pub fn session(&self) -> Option<&Session> {
+        match &self.state {
+            State::Ready(s) => Some(s),
+            _ => None,
+        }
     }
 
     /// The engine session, for callers that want the processed event without
     /// building a reply (e.g. writing alerts.json).
-    pub fn session_mut(&mut self) -> &mut Session {
-        &mut self.session
+    pub fn session_mut(&mut self) -> Option<&mut Session> {
+        match &mut self.state {
+            State::Ready(s) => Some(s),
+            _ => None,
+        }
     }
 
     /// Processes one event as the `wazuh-logtest` client sends it: a request
@@ -157,6 +182,16 @@ impl LogtestSession {
         self.process(location, event, now, rules_debug)
     }
 
+    /// `{messages, codemsg: -1}`: no session, no token, no output.
+    fn refusal(messages: &[String]) -> Reply {
+        let s = |m: &str| Json::String(m.as_bytes().to_vec());
+        let data = Json::Object(vec![
+            (b"messages".to_vec(), Json::Array(messages.iter().map(|m| s(m)).collect())),
+            (b"codemsg".to_vec(), Json::Number(-1.0)),
+        ]);
+        Reply { data, processed: None, refused: false }
+    }
+
     /// The reply to a request too big to read.
     pub fn refused() -> Reply {
         Reply { data: oversize_response(), processed: None, refused: true }
@@ -164,23 +199,20 @@ impl LogtestSession {
 
     /// Processes one event as a `log_processing` request.
     pub fn process(&mut self, location: &[u8], event: &[u8], now: Timestamp, rules_debug: bool) -> Reply {
-        if self.broken {
-            // A new session for every request, each refused.
-            let messages = session_start_messages(self.session.ruleset(), &new_token());
-            let s = |m: &str| Json::String(m.as_bytes().to_vec());
-            let data = Json::Object(vec![
-                (b"messages".to_vec(), Json::Array(messages.iter().map(|m| s(m)).collect())),
-                (b"codemsg".to_vec(), Json::Number(-1.0)),
-            ]);
-            return Reply { data, processed: None, refused: false };
-        }
+        let session = match &mut self.state {
+            State::Ready(s) => s,
+            State::Broken(rs) => {
+                // A new session for every request, each refused.
+                return Self::refusal(&session_start_messages(rs, &new_token()));
+            }
+            State::Failed(messages) => return Self::refusal(messages),
+        };
         let before = self.pending.take().unwrap_or_default();
-        match self.session.process(location, event, now, rules_debug) {
+        match session.process(location, event, now, rules_debug) {
             Ok(p) => {
                 self.client_token = true;
-                let rs = self.session.ruleset();
-                let ctx =
-                    AlertContext { manager_name: &self.session.options().manager_name, logtest: true, id_suffix: 0 };
+                let rs = session.ruleset();
+                let ctx = AlertContext { manager_name: &session.options().manager_name, logtest: true, id_suffix: 0 };
                 let output = alert::alert_json(rs, &p, &ctx);
                 let after = keep_last(p.messages.clone());
                 let debug = if rules_debug { p.rules_debug.as_deref() } else { None };

@@ -27,6 +27,21 @@ pub enum Clock {
     EventField(Vec<u8>),
 }
 
+impl std::str::FromStr for Clock {
+    type Err = String;
+
+    /// `arrival` or `event:FIELD`.
+    fn from_str(s: &str) -> Result<Clock, String> {
+        match s {
+            "arrival" => Ok(Clock::Arrival),
+            _ => match s.strip_prefix("event:") {
+                Some(f) if !f.is_empty() => Ok(Clock::EventField(f.as_bytes().to_vec())),
+                _ => Err(format!("invalid clock '{s}': expected 'arrival' or 'event:FIELD'")),
+            },
+        }
+    }
+}
+
 /// A point in time: seconds since the epoch and nanoseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Timestamp {

@@ -276,3 +276,55 @@ fn load_messages_reach_the_user_in_every_mode() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("-l '['") && err.contains("(1106)"), "{err}");
 }
+
+#[test]
+fn exit_codes_and_closed_pipes() {
+    // A closed stdout ends the run at once, quietly.
+    let Some(shared) = common::shared() else { return };
+    let home = shared.join("wazuh-4.14.7");
+    let big = "Dec 19 17:20:08 host sshd[1]: Failed password for root from 10.0.0.1 port 22 ssh2\n".repeat(200_000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logtest"))
+        .args(["--home", home.to_str().unwrap(), "--format", "logtest-json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(big.as_bytes());
+    });
+    // Read one line, then close our end of stdout.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let _ = feeder.join();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.iter().all(|&b| b != b'!') && !String::from_utf8_lossy(&out.stderr).contains("error"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn no_tests_and_load_errors_exit_2() {
+    let d = tempdir("exit2");
+    let empty = d.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_logtest")).arg("test").arg(&empty).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no tests found"));
+    let rules = write(&d, "r.xml", "<group name=\"g\">\n<rule id=\"100001\" level=\"3\">\n  <regex>(\\d+</regex>\n  <description>d</description>\n</rule>\n</group>\n");
+    let ini = write(&d, "t.ini", "[s]\nlog 1 pass = x\nrule = \nalert = \ndecoder = \n");
+    let out = Command::new(env!("CARGO_BIN_EXE_logtest")).args(["test", "--rules", &rules, &ini]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // The human form: file:line:col, severity, our code, Wazuh's numbered message,
+    // then the source line and a caret under the element.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("r.xml:3:3: fatal R006 (5107): Syntax error on tag 'regex' in rule 100001\n3 |   <regex>(\\d+</regex>\n  |   ^^^^^^^\n"), "{err}");
+    let out = run(&["--rules", &rules, "--format", "json"], b"x\n");
+    assert_eq!(out.status.code(), Some(2));
+}

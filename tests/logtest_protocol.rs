@@ -69,7 +69,7 @@ fn messages_sit_where_analysisd_flushes_them() {
         messages(&r),
         ["ERROR: (1106): String not correctly formatted.", "ERROR: (7312): Failed to process the event"]
     );
-    let mut fresh = LogtestSession::new(Arc::clone(s.session().ruleset()), common::opts(), "00000001".into());
+    let mut fresh = LogtestSession::new(Arc::clone(s.session().unwrap().ruleset()), common::opts(), "00000001".into());
     let r = fresh.process(b"[", b"hello", now, false).data;
     assert_eq!(keys(&r), ["messages", "token", "codemsg"]);
 }

@@ -90,6 +90,11 @@ impl LoadFailure {
     pub fn all(&self) -> impl Iterator<Item = &Diagnostic> {
         self.diagnostics.iter().chain(std::iter::once(self.error.diagnostic()))
     }
+
+    /// What a logtest session says about it, in Wazuh's words and order.
+    pub fn wazuh_messages(&self) -> impl Iterator<Item = String> + '_ {
+        self.all().filter_map(crate::diagnostics::render::wazuh_text)
+    }
 }
 
 impl From<LoadError> for LoadFailure {

@@ -165,27 +165,28 @@ pub fn case_passes(case: &Case, got: &[String; 3]) -> bool {
 }
 
 /// Lists the `.ini` files of the given files and directories (sorted), skipping
-/// `*geoip.ini` unless `geoip`.
-pub fn collect_files(paths: &[PathBuf], geoip: bool) -> Vec<PathBuf> {
+/// `*geoip.ini` unless `geoip`. A directory that cannot be read is an error;
+/// in a directory only regular files count (a FIFO would block).
+pub fn collect_files(paths: &[PathBuf], geoip: bool) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
-                .map(|rd| {
-                    rd.filter_map(|e| e.ok())
-                        .map(|e| e.path())
-                        .filter(|x| x.extension().is_some_and(|e| e == "ini") && x.is_file())
-                        .collect()
-                })
-                .unwrap_or_default();
+            let rd = std::fs::read_dir(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let mut v: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|x| x.extension().is_some_and(|e| e == "ini") && x.is_file())
+                .collect();
             v.sort();
             out.extend(v);
-        } else {
+        } else if p.exists() {
             out.push(p.clone());
+        } else {
+            return Err(format!("{}: no such file or directory", p.display()));
         }
     }
     out.retain(|p| geoip || !p.file_name().is_some_and(|n| n.to_string_lossy().ends_with("geoip.ini")));
-    out
+    Ok(out)
 }
 
 /// Basename of a path for display.

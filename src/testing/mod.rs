@@ -1,6 +1,8 @@
 //! Test suites: the upstream `.ini` format (`ruleset/testing/runtests.py`).
 
 pub mod ini;
+pub mod report;
+pub mod runner;
 
 /// Tells a test run, visibly, that a check was skipped (e.g. `../shared` is
 /// absent). The text goes straight to the process's stderr, which the test

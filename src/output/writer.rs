@@ -1,0 +1,49 @@
+//! Writing alerts as analysisd writes `alerts.json`: one unformatted object
+//! per line, ids `<seconds>.<n>` counting up per writer, and, with a GeoIP
+//! database, addresses filled that decoding left without a location (the
+//! accumulator copies addresses in after the GeoIP lookup; analysisd's
+//! alerts.log writer looks them up again before alerts.json is written).
+//!
+//! The drop-in's `--format json`, `replay` and the server share this, so the
+//! alert numbering and GeoIP re-fill live in one place.
+
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use crate::geoip::GeoIp;
+use crate::output::alert::{alert_json, AlertContext};
+use crate::session::Processed;
+use crate::Ruleset;
+
+/// Writes alerts.json lines.
+pub struct AlertWriter {
+    manager_name: Vec<u8>,
+    geoip: Option<Arc<GeoIp>>,
+    next_id: u64,
+    buf: Vec<u8>,
+}
+
+impl AlertWriter {
+    pub fn new(manager_name: &[u8], geoip: Option<Arc<GeoIp>>) -> AlertWriter {
+        AlertWriter { manager_name: manager_name.to_vec(), geoip, next_id: 0, buf: Vec::new() }
+    }
+
+    /// Writes `p` as one line if it is an alert (`alert` true); returns
+    /// whether it wrote one.
+    pub fn write(&mut self, rs: &Ruleset, mut p: Processed, out: &mut impl Write) -> io::Result<bool> {
+        if !p.alert {
+            return Ok(false);
+        }
+        if let Some(g) = &self.geoip {
+            g.fill(&mut p.event);
+        }
+        let ctx = AlertContext { manager_name: &self.manager_name, logtest: false, id_suffix: self.next_id };
+        let a = alert_json(rs, &p, &ctx);
+        self.next_id += 1;
+        self.buf.clear();
+        a.write_unformatted(&mut self.buf);
+        self.buf.push(b'\n');
+        out.write_all(&self.buf)?;
+        Ok(true)
+    }
+}
