@@ -42,14 +42,14 @@ pub struct Correlation {
     sid_lists: HashMap<usize, Vec<u64>>,
     /// Per `if_matched_group` rule: its group list.
     group_lists: HashMap<usize, Vec<u64>>,
-    pub firedtimes: Vec<u32>,
-    pub ignore_since: Vec<i64>,
-    pub fts_seen: HashSet<Vec<u8>>,
+    firedtimes: Vec<u32>,
+    ignore_since: Vec<i64>,
+    fts_seen: HashSet<Vec<u8>>,
     /// The last FTS keys of `ids` decoders (upstream `fts_list`, at most
     /// `analysisd.fts_list_size` = 32), for the "3 similar keys" truncation.
-    pub fts_list: VecDeque<Vec<u8>>,
+    fts_list: VecDeque<Vec<u8>>,
     /// `check_diff` contents per (hostname key, rule id).
-    pub diff_last: HashMap<(Vec<u8>, u32), Vec<u8>>,
+    diff_last: HashMap<(Vec<u8>, u32), Vec<u8>>,
     /// Highest internal frequency of the ruleset: how many seconds old an
     /// entry must be to be evicted beyond the first 10.
     max_freq: u32,
@@ -72,6 +72,15 @@ const ACCUMULATED: [StaticField; 7] = [
     StaticField::Srcport,
     StaticField::Data,
 ];
+
+/// What a correlation search found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Searched {
+    /// Enough qualifying events: the rule fires.
+    pub fired: bool,
+    /// Qualifying earlier events counted (the walk stops once enough are found).
+    pub found: u32,
+}
 
 /// Maximum entries kept in `previous_output`.
 const MAX_PREVIOUS: usize = 11;
@@ -143,6 +152,77 @@ impl Correlation {
         entry.0 = now;
     }
 
+    /// A rule's `ignore="N"` window (upstream's `ignore_time`): the first
+    /// alert opens it, alerts inside it are suppressed, the first one after
+    /// it closes it and alerts.
+    pub fn ignored(&mut self, rule: usize, ignore: u32, now: i64) -> bool {
+        if ignore == 0 {
+            return false;
+        }
+        let since = &mut self.ignore_since[rule];
+        if *since == 0 {
+            *since = now;
+            false
+        } else if now - *since < ignore as i64 {
+            true
+        } else {
+            *since = 0;
+            false
+        }
+    }
+
+    /// `check_diff`: the content a rule saw last for this host, when this
+    /// event's differs from it (the first content seen is only stored).
+    pub fn diff(&mut self, host: &[u8], rule_id: u32, log: &[u8]) -> Option<Vec<u8>> {
+        let key = (host.to_vec(), rule_id);
+        match self.diff_last.get(&key) {
+            None => {
+                self.diff_last.insert(key, log.to_vec());
+                None
+            }
+            Some(old) if old == log => None,
+            Some(_) => self.diff_last.insert(key, log.to_vec()),
+        }
+    }
+
+    /// `if_fts`: is this first-time-seen key new? For `ids` decoders a key
+    /// with more than 14 leading bytes in common with more than two of the
+    /// last 32 keys is cut to 14 bytes first (and fails if that was seen).
+    pub fn first_time(&mut self, mut key: Vec<u8>, ids: bool) -> bool {
+        const MIN_SIZE_FOR_STR: usize = 14;
+        const LIST_SIZE: usize = 32;
+        if self.fts_seen.contains(&key) {
+            return false;
+        }
+        let mut listed = false;
+        if ids {
+            let common = |a: &[u8], b: &[u8]| a.iter().zip(b).take_while(|(x, y)| x == y).count();
+            let similar = self.fts_list.iter().rev().filter(|k| common(k, &key) > MIN_SIZE_FOR_STR).count();
+            if similar > 2 {
+                key.truncate(MIN_SIZE_FOR_STR);
+            }
+            if self.fts_list.len() >= LIST_SIZE {
+                self.fts_list.pop_front();
+            }
+            self.fts_list.push_back(key.clone());
+            listed = true;
+        }
+        if !self.fts_seen.insert(key) {
+            if listed {
+                self.fts_list.pop_back();
+            }
+            return false;
+        }
+        true
+    }
+
+    /// Counts a firing of `rule` and returns its `firedtimes`.
+    pub fn fire(&mut self, rule: usize) -> u32 {
+        let ft = &mut self.firedtimes[rule];
+        *ft += 1;
+        *ft
+    }
+
     fn get(&self, seq: u64) -> Option<&Stored> {
         seq.checked_sub(self.base).and_then(|i| self.events.get(i as usize))
     }
@@ -199,11 +279,11 @@ impl Correlation {
         cur_matched: &mut u32,
         now: i64,
         previous: &mut Vec<Vec<u8>>,
-    ) -> bool {
-        let Some(kind) = rule.search else { return true };
+    ) -> Searched {
+        let Some(kind) = rule.search else { return Searched { fired: true, found: 0 } };
         // "No sid search.": the target was not loaded before the rule.
         if kind == Search::Sid(None) {
-            return false;
+            return Searched { fired: false, found: 0 };
         }
         let n = rule.frequency.saturating_sub(2);
         let mut count = 0u32;
@@ -236,7 +316,7 @@ impl Correlation {
             // out of the window too. With ordered times this is Wazuh's walk.
             let timeframe = rule.timeframe as i64;
             if now - prev.latest > timeframe {
-                return false;
+                return Searched { fired: false, found: count };
             }
             if (now - prev.ev.time).abs() > timeframe {
                 continue;
@@ -244,7 +324,7 @@ impl Correlation {
             if !rule.global_frequency && prev.ev.agent_id != cur.agent_id {
                 if kind == Search::Event {
                     // Upstream spins on this entry until it leaves the window: no match.
-                    return false;
+                    return Searched { fired: false, found: count };
                 }
                 continue;
             }
@@ -262,7 +342,7 @@ impl Correlation {
                 continue;
             }
             if prev.matched >= rule.level {
-                return false;
+                return Searched { fired: false, found: count };
             }
             // Sid/group searches record every counted entry, the triggering
             // one included; the event search only the ones before it.
@@ -285,9 +365,9 @@ impl Correlation {
                     s.matched = rule.level;
                 }
             }
-            return true;
+            return Searched { fired: true, found: count + 1 };
         }
-        false
+        Searched { fired: false, found: count }
     }
 }
 

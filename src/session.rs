@@ -14,6 +14,7 @@ use crate::event::{Event, StaticField};
 use crate::geoip::GeoIp;
 use crate::predecode;
 use crate::rules::eval::{self, Ctx};
+use crate::rules::trace::{NoTrace, RulesDebug, Trace};
 use crate::Ruleset;
 
 /// Where correlation time comes from.
@@ -244,7 +245,8 @@ impl Session {
         &self.opts
     }
 
-    /// Processes one event received at `arrival` from `location`.
+    /// Processes one event received at `arrival` from `location`; with
+    /// `debug`, `rules_debug` holds `wazuh-logtest -v`'s rule trace.
     pub fn process(
         &mut self,
         location: &[u8],
@@ -252,20 +254,59 @@ impl Session {
         arrival: Timestamp,
         debug: bool,
     ) -> Result<Processed, ProcessError> {
+        if debug {
+            let mut trace = RulesDebug::default();
+            let mut p = self.process_traced(location, log, arrival, &mut trace)?;
+            p.rules_debug = Some(trace.lines);
+            Ok(p)
+        } else {
+            self.process_traced(location, log, arrival, &mut NoTrace)
+        }
+    }
+
+    /// Processes one event, reporting every step to `trace`.
+    pub fn process_traced(
+        &mut self,
+        location: &[u8],
+        log: &[u8],
+        arrival: Timestamp,
+        trace: &mut impl Trace,
+    ) -> Result<Processed, ProcessError> {
         let rs = Arc::clone(&self.rs);
-        // logtest escapes the location into a bounded buffer, then analysisd unescapes it.
+        let mut ev = self.intake(location, log)?;
+        self.decode(&rs, &mut ev, trace);
+        let time = self.event_time(&ev, arrival);
+        ev.time = time.secs;
+        ev.nanos = time.nanos;
+        self.accumulate(&rs, &mut ev, time);
+        let outcome = self.match_rules(&rs, &ev, time, trace);
+        Ok(self.conclude(&rs, ev, outcome, time))
+    }
+
+    /// Intake: the location as logtest passes it (escaped into a bounded
+    /// buffer, then unescaped by analysisd), pre-decoding, the host name.
+    fn intake(&self, location: &[u8], log: &[u8]) -> Result<Event, ProcessError> {
         let loc = predecode::unescape_location(&predecode::escape_location(location));
         let origin = predecode::parse_location(&loc)?;
         let mut ev = Event::new(origin.clone(), log.to_vec());
         ev.hostname = predecode::event_hostname(&origin, &ev.pre, &ev.full_log, &self.manager_short).to_vec();
-        rs.decoders.decode(&mut ev, &mut self.scratch);
-        // Upstream looks srcip/dstip up as the decoders set them, so addresses the
-        // accumulator copies in below get none.
+        Ok(ev)
+    }
+
+    /// Decoding, then GeoIP (upstream looks srcip/dstip up as the decoders
+    /// set them, so addresses the accumulator copies in later get none), then
+    /// the field index rules read.
+    fn decode(&mut self, rs: &Ruleset, ev: &mut Event, trace: &mut impl Trace) {
+        rs.decoders.decode_traced(ev, &mut self.scratch, None, trace);
         if let Some(g) = &self.opts.geoip {
-            g.fill(&mut ev);
+            g.fill(ev);
         }
         ev.index_fields(&rs.fields);
-        let time = match &self.opts.clock {
+    }
+
+    /// The event's correlation time on the session's clock.
+    fn event_time(&self, ev: &Event, arrival: Timestamp) -> Timestamp {
+        match &self.opts.clock {
             Clock::Arrival => arrival,
             Clock::EventField(name) => {
                 let v = match self.clock_field {
@@ -274,30 +315,37 @@ impl Session {
                 };
                 v.and_then(Timestamp::parse_rfc3339).unwrap_or(arrival)
             }
-        };
-        ev.time = time.secs;
-        ev.nanos = time.nanos;
-        if let Some(d) = rs.decoders.info(&ev) {
+        }
+    }
+
+    /// The decoder's `<accumulate>`.
+    fn accumulate(&mut self, rs: &Ruleset, ev: &mut Event, time: Timestamp) {
+        if let Some(d) = rs.decoders.info(ev) {
             if d.accumulate {
-                let name = d.name.clone();
-                self.corr.accumulate(&mut ev, &name, time.secs);
+                self.corr.accumulate(ev, &d.name, time.secs);
             }
         }
+    }
+
+    /// The rule tree walk.
+    fn match_rules(&mut self, rs: &Ruleset, ev: &Event, time: Timestamp, trace: &mut impl Trace) -> eval::Outcome {
         let (hhmm, weekday) = local_hhmm_weekday(time.secs);
-        let mut debug_lines = if debug { Some(Vec::new()) } else { None };
-        let outcome = {
-            let mut ctx = Ctx {
-                tree: &rs.rules,
-                decoders: &rs.decoders,
-                lists: &rs.lists,
-                ev: &ev,
-                now: time.secs,
-                hhmm,
-                weekday,
-                debug: debug_lines.as_mut(),
-            };
-            eval::evaluate(&mut ctx, &mut self.corr)
+        let mut ctx = Ctx {
+            tree: &rs.rules,
+            fields: &rs.fields,
+            decoders: &rs.decoders,
+            lists: &rs.lists,
+            ev,
+            now: time.secs,
+            hhmm,
+            weekday,
         };
+        eval::evaluate(&mut ctx, &mut self.corr, trace)
+    }
+
+    /// What the rule found makes of the event: its description, `ignore`,
+    /// whether it alerts, and storing it for correlation.
+    fn conclude(&mut self, rs: &Ruleset, ev: Event, outcome: eval::Outcome, time: Timestamp) -> Processed {
         let mut processed = Processed {
             event: ev,
             rule: outcome.rule,
@@ -306,13 +354,13 @@ impl Session {
             previous_log: None,
             description: Vec::new(),
             alert: false,
-            rules_debug: debug_lines,
+            rules_debug: None,
             messages: Vec::new(),
             time,
             geoip_jsonout: self.opts.geoip_jsonout,
         };
         let Some(ri) = outcome.rule else {
-            return Ok(processed);
+            return processed;
         };
         let rule = &rs.rules.rules[ri];
         processed.description =
@@ -320,23 +368,13 @@ impl Session {
         processed.previous = outcome.previous;
         processed.previous_log = outcome.previous_log;
         processed.messages.extend(rs.mitre[ri].1.iter().cloned());
-        if rule.level == 0 {
-            return Ok(processed);
-        }
-        if rule.ignore > 0 {
-            let since = &mut self.corr.ignore_since[ri];
-            if *since == 0 {
-                *since = time.secs;
-            } else if time.secs - *since < rule.ignore as i64 {
-                return Ok(processed);
-            } else {
-                *since = 0;
-            }
+        if rule.level == 0 || self.corr.ignored(ri, rule.ignore, time.secs) {
+            return processed;
         }
         processed.alert = rs.alerts.log_alert_level as u32 <= rule.level;
         let has_sid_list = rs.rules.has_sid_list[ri];
         self.corr.store(processed.event.clone(), outcome.matched, ri, has_sid_list, &rs.rules.feeds_groups[ri]);
-        Ok(processed)
+        processed
     }
 }
 
@@ -344,10 +382,8 @@ impl Session {
 fn local_hhmm_weekday(secs: i64) -> ([u8; 5], u8) {
     let days = secs.div_euclid(86400);
     let rem = secs.rem_euclid(86400);
-    let (h, m) = (rem / 3600, (rem % 3600) / 60);
-    let s = format!("{:02}:{:02}", h, m);
-    let mut out = [0u8; 5];
-    out.copy_from_slice(s.as_bytes());
+    let (h, m) = ((rem / 3600) as u8, ((rem % 3600) / 60) as u8);
+    let out = [b'0' + h / 10, b'0' + h % 10, b':', b'0' + m / 10, b'0' + m % 10];
     (out, ((days + 4).rem_euclid(7)) as u8)
 }
 

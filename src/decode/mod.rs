@@ -18,6 +18,7 @@ use std::collections::HashMap;
 
 use crate::event::{DynField, Event, StaticField};
 use crate::matcher::{next_offset, Matcher};
+use crate::rules::trace::{NoTrace, Trace};
 
 /// The `<type>` of a decoder, which selects the rule root (category).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -191,6 +192,20 @@ pub struct Decoders {
     pub known_names: std::collections::BTreeSet<Box<[u8]>>,
 }
 
+/// Where a regex chain starts: the top-level decoder, the index of the first
+/// node in its child list (`None`: the top-level decoder itself), and the
+/// cursors its offsets refer to.
+struct Chain {
+    top: usize,
+    child: Option<usize>,
+    /// Just after the parent's prematch (`after_parent`).
+    after_parent: usize,
+    /// The same, for the JSON plugin, which only has one with a parent.
+    parent_cursor: Option<usize>,
+    /// Just after the node's own prematch (`after_prematch`).
+    after_prematch: usize,
+}
+
 /// Reusable buffers for decoding (kept by a session, so decoding does not
 /// allocate per decoder).
 #[derive(Debug, Default)]
@@ -203,13 +218,24 @@ impl Decoders {
     /// does. (Its rules hash is always empty, so `OSSECAlert_Decoder` never
     /// finds a forwarded alert's rule: see [`plugins::ossec_alert`].)
     pub fn decode(&self, ev: &mut Event, scratch: &mut Scratch) {
-        self.decode_with_rules(ev, scratch, None);
+        self.decode_traced(ev, scratch, None, &mut NoTrace);
     }
 
     /// Decodes `ev` as wazuh-analysisd does: `rules` (rule id → rule, the
     /// rule tree's `by_id`) is the hash `OSSECAlert_Decoder` looks forwarded
     /// alerts' rule ids up in; `None` is logtest's empty hash.
     pub fn decode_with_rules(&self, ev: &mut Event, scratch: &mut Scratch, rules: Option<&HashMap<u32, usize>>) {
+        self.decode_traced(ev, scratch, rules, &mut NoTrace);
+    }
+
+    /// Decodes `ev`, reporting each decoder tried to `trace`.
+    pub fn decode_traced(
+        &self,
+        ev: &mut Event,
+        scratch: &mut Scratch,
+        rules: Option<&HashMap<u32, usize>>,
+        trace: &mut impl Trace,
+    ) {
         let program = ev.pre.program_name.clone();
         let log_range = ev.pre.log.clone();
         let list = if program.is_some() { &self.with_program } else { &self.without_program };
@@ -218,6 +244,7 @@ impl Decoders {
             if let (Some(pr), Some(pm)) = (&program, &d.program_name) {
                 let pn = ev.full_log.get(pr.clone()).unwrap_or(b"");
                 if !pm.is_match(pn) {
+                    trace.decoder(d, false);
                     continue;
                 }
             }
@@ -227,13 +254,18 @@ impl Decoders {
             if let Some(pre) = &d.prematch {
                 match pre.exec(log, &mut scratch.caps) {
                     Some(end) => p = next_offset(log.len(), end),
-                    None => continue,
+                    None => {
+                        trace.decoder(d, false);
+                        continue;
+                    }
                 }
             }
+            trace.decoder(d, true);
             ev.decoder = Some(di);
             ev.decoder_type = d.dtype;
             if d.children.is_empty() {
-                self.run_chain(ev, di, None, p, None, p, scratch, rules);
+                let chain = Chain { top: di, child: None, after_parent: p, parent_cursor: None, after_prematch: p };
+                self.run_chain(ev, chain, scratch, rules);
                 return;
             }
             let mut k = 0;
@@ -242,18 +274,25 @@ impl Decoders {
                 let child = &self.nodes[ci];
                 let Some(pre) = &child.prematch else {
                     // A prematch-less child wins at once; the decoder info stays the parent's.
-                    self.run_chain(ev, di, Some(k), p, None, p, scratch, rules);
+                    trace.decoder(child, true);
+                    let chain =
+                        Chain { top: di, child: Some(k), after_parent: p, parent_cursor: None, after_prematch: p };
+                    self.run_chain(ev, chain, scratch, rules);
                     return;
                 };
                 let subj_start = if child.prematch_offset == PrematchOffset::AfterParent { p } else { 0 };
                 let subj = log.get(subj_start..).unwrap_or(b"");
                 if let Some(end) = pre.exec(subj, &mut scratch.caps) {
+                    trace.decoder(child, true);
                     let c = subj_start + next_offset(subj.len(), end);
                     ev.decoder = Some(ci);
                     ev.decoder_type = child.dtype;
-                    self.run_chain(ev, di, Some(k), p, Some(p), c, scratch, rules);
+                    let chain =
+                        Chain { top: di, child: Some(k), after_parent: p, parent_cursor: Some(p), after_prematch: c };
+                    self.run_chain(ev, chain, scratch, rules);
                     return;
                 }
+                trace.decoder(child, false);
                 if child.get_next {
                     // Skip the rest of this sibling run.
                     while k < d.children.len() && self.nodes[d.children[k]].get_next {
@@ -267,20 +306,9 @@ impl Decoders {
         }
     }
 
-    /// Runs the regex node and its sibling chain. `child` is the index into the
-    /// parent's child list, or `None` when the top-level decoder itself is the node.
-    #[allow(clippy::too_many_arguments)]
-    fn run_chain(
-        &self,
-        ev: &mut Event,
-        top: usize,
-        child: Option<usize>,
-        p: usize,
-        after_parent: Option<usize>,
-        c: usize,
-        scratch: &mut Scratch,
-        rules: Option<&HashMap<u32, usize>>,
-    ) {
+    /// Runs the regex node and its sibling chain.
+    fn run_chain(&self, ev: &mut Event, chain: Chain, scratch: &mut Scratch, rules: Option<&HashMap<u32, usize>>) {
+        let Chain { top, child, after_parent: p, parent_cursor: after_parent, after_prematch: c } = chain;
         let mut r: Option<usize> = None;
         let mut k = child;
         loop {

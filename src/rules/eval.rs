@@ -9,6 +9,7 @@
 //! A rule whose children all fail returns itself (and counts a firedtime)
 //! unless it is `noalert`.
 
+use super::trace::{Condition, Trace, Value};
 use super::{CompiledRule, ListField, Rule, RuleTree};
 use crate::correlate::Correlation;
 use crate::decode::{Decoders, FtsStatic};
@@ -34,6 +35,8 @@ pub struct Outcome {
 /// Everything a rule check reads.
 pub struct Ctx<'a> {
     pub tree: &'a RuleTree,
+    /// Names of dynamic fields (for traces).
+    pub fields: &'a crate::event::FieldNames,
     pub decoders: &'a Decoders,
     pub lists: &'a [CdbList],
     pub ev: &'a Event,
@@ -42,11 +45,10 @@ pub struct Ctx<'a> {
     /// Local `HH:MM` and weekday (0 = Sunday) of `now`.
     pub hhmm: [u8; 5],
     pub weekday: u8,
-    pub debug: Option<&'a mut Vec<String>>,
 }
 
 /// Evaluates the tree; mutates the correlation state as Wazuh does.
-pub fn evaluate(ctx: &mut Ctx<'_>, corr: &mut Correlation) -> Outcome {
+pub fn evaluate(ctx: &mut Ctx<'_>, corr: &mut Correlation, trace: &mut impl Trace) -> Outcome {
     let mut out = Outcome::default();
     // A forwarded alert (OSSECAlert_Decoder, type "ossec alert") is not matched:
     // it reports the rule it carries, if any, without counting a firedtime.
@@ -59,7 +61,7 @@ pub fn evaluate(ctx: &mut Ctx<'_>, corr: &mut Correlation) -> Outcome {
         if r.category != ctx.ev.decoder_type {
             continue;
         }
-        if let Some(found) = check_node(ctx, corr, root, &mut out) {
+        if let Some(found) = check_node(ctx, corr, root, &mut out, trace) {
             out.rule = Some(found);
             return out;
         }
@@ -69,9 +71,15 @@ pub fn evaluate(ctx: &mut Ctx<'_>, corr: &mut Correlation) -> Outcome {
 
 /// Tries the subtree at `root` depth-first, without recursion (an `if_sid`
 /// chain may be tens of thousands of rules deep). Returns the rule that wins.
-fn check_node(ctx: &mut Ctx<'_>, corr: &mut Correlation, root: usize, out: &mut Outcome) -> Option<usize> {
+fn check_node(
+    ctx: &mut Ctx<'_>,
+    corr: &mut Correlation,
+    root: usize,
+    out: &mut Outcome,
+    trace: &mut impl Trace,
+) -> Option<usize> {
     let tree = ctx.tree;
-    if !enter(ctx, corr, root, out) {
+    if !enter(ctx, corr, root, out, trace) {
         return None;
     }
     // Matched nodes on the path from `root`, each with the next child to try.
@@ -81,7 +89,7 @@ fn check_node(ctx: &mut Ctx<'_>, corr: &mut Correlation, root: usize, out: &mut 
         let children = &tree.nodes[node].children;
         if let Some(&child) = children.get(next) {
             top.1 += 1;
-            if enter(ctx, corr, child, out) {
+            if enter(ctx, corr, child, out, trace) {
                 path.push((child, 0));
             }
             continue;
@@ -95,9 +103,7 @@ fn check_node(ctx: &mut Ctx<'_>, corr: &mut Correlation, root: usize, out: &mut 
         if let Some(&(parent, _)) = path.last() {
             out.parent = Some(tree.nodes[parent].rule);
         }
-        let ft = &mut corr.firedtimes[ri];
-        *ft += 1;
-        out.firedtimes = *ft;
+        out.firedtimes = corr.fire(ri);
         return Some(ri);
     }
     None
@@ -105,113 +111,102 @@ fn check_node(ctx: &mut Ctx<'_>, corr: &mut Correlation, root: usize, out: &mut 
 
 /// Checks one node's rule (its conditions, then its correlation search);
 /// true when it matched and its children are to be tried.
-fn enter(ctx: &mut Ctx<'_>, corr: &mut Correlation, node: usize, out: &mut Outcome) -> bool {
+fn enter(ctx: &mut Ctx<'_>, corr: &mut Correlation, node: usize, out: &mut Outcome, trace: &mut impl Trace) -> bool {
     let tree = ctx.tree;
     let ri = tree.nodes[node].rule;
     let rule = &tree.rules[ri];
-    if let Some(d) = ctx.debug.as_deref_mut() {
-        // snprintf into RULES_DEBUG_MSG_I_MAX_LEN (1056) bytes.
-        let mut line = format!("Trying rule: {} - ", rule.id).into_bytes();
-        line.extend_from_slice(&rule.description);
-        line.truncate(1055);
-        d.push(String::from_utf8_lossy(&line).into_owned());
-    }
-    if !conditions(ctx, corr, rule, ri, out) {
+    trace.rule(rule);
+    if !conditions(ctx, corr, rule, out, trace) {
         return false;
     }
     // The search runs while the rule is a context rule without check_diff
     // (an overwrite without if_matched_* keeps the search but clears context).
-    if rule.context
-        && !rule.check_diff
-        && rule.search.is_some()
-        && !corr.search(rule, ri, ctx.ev, &mut out.matched, ctx.now, &mut out.previous)
-    {
-        out.previous.clear();
-        return false;
-    }
-    if let Some(d) = ctx.debug.as_deref_mut() {
-        d.push(format!("*Rule {} matched", rule.id));
-        if !tree.nodes[node].children.is_empty() {
-            d.push("*Trying child rules".to_string());
+    if rule.context && !rule.check_diff && rule.search.is_some() {
+        let found = corr.search(rule, ri, ctx.ev, &mut out.matched, ctx.now, &mut out.previous);
+        trace.correlation(rule, found.found, rule.frequency.max(2) - 1, found.fired);
+        if !found.fired {
+            out.previous.clear();
+            return false;
         }
     }
+    trace.matched(rule, !tree.nodes[node].children.is_empty());
     true
 }
 
-fn conditions(ctx: &mut Ctx<'_>, corr: &mut Correlation, r: &Rule, ri: usize, out: &mut Outcome) -> bool {
+fn conditions(ctx: &mut Ctx<'_>, corr: &mut Correlation, r: &Rule, out: &mut Outcome, trace: &mut impl Trace) -> bool {
     let ev = ctx.ev;
     let st = |f: StaticField| ev.get_static(f);
-    if let Some(name) = &r.decoded_as {
-        match ctx.decoders.info(ev) {
-            Some(d) if d.name == *name => {}
-            _ => return false,
-        }
+    // Each check reports to the tracer, then fails the rule if it did not hold.
+    macro_rules! check {
+        ($cond:expr, $value:expr, $ok:expr) => {{
+            let ok = $ok;
+            trace.condition(r, $cond, $value, ok);
+            if !ok {
+                return false;
+            }
+        }};
     }
-    macro_rules! cond {
-        ($c:expr, $v:expr) => {
+    macro_rules! text {
+        ($el:literal, $c:expr, $v:expr) => {
             if let Some(c) = &$c {
-                if !c.test($v) {
-                    return false;
-                }
+                let v: Option<&[u8]> = $v;
+                check!(Condition::Text { element: $el, cond: c }, Value::from(v), c.test(v));
             }
         };
     }
-    cond!(r.program_name, ev.program_name());
-    cond!(r.id_cond, st(StaticField::Id));
-    cond!(r.system_name, st(StaticField::SystemName));
-    cond!(r.protocol, st(StaticField::Protocol));
-    cond!(r.match_, Some(ev.log()));
-    cond!(r.regex, Some(ev.log()));
-    cond!(r.action, st(StaticField::Action));
-    cond!(r.url, st(StaticField::Url));
-    cond!(r.location, Some(&ev.location[..]));
+    if let Some(name) = &r.decoded_as {
+        let decoder = ctx.decoders.info(ev).map(|d| &d.name[..]);
+        check!(Condition::DecodedAs(name), Value::from(decoder), decoder == Some(&name[..]));
+    }
+    text!("program_name", r.program_name, ev.program_name());
+    text!("id", r.id_cond, st(StaticField::Id));
+    text!("system_name", r.system_name, st(StaticField::SystemName));
+    text!("protocol", r.protocol, st(StaticField::Protocol));
+    text!("match", r.match_, Some(ev.log()));
+    text!("regex", r.regex, Some(ev.log()));
+    text!("action", r.action, st(StaticField::Action));
+    text!("url", r.url, st(StaticField::Url));
+    text!("location", r.location, Some(&ev.location[..]));
     for (fid, c) in &r.fields {
-        if !c.test(ev.field(*fid)) {
-            return false;
-        }
+        let v = ev.field(*fid);
+        check!(Condition::Field { name: ctx.fields.name(*fid), cond: c }, Value::from(v), c.test(v));
     }
     if let Some(l) = &r.srcip {
-        if !l.test(st(StaticField::Srcip)) {
-            return false;
-        }
+        let v = st(StaticField::Srcip);
+        check!(Condition::Address { element: "srcip", list: l }, Value::from(v), l.test(v));
     }
     if let Some(l) = &r.dstip {
-        if !l.test(st(StaticField::Dstip)) {
-            return false;
-        }
+        let v = st(StaticField::Dstip);
+        check!(Condition::Address { element: "dstip", list: l }, Value::from(v), l.test(v));
     }
-    cond!(r.srcport, st(StaticField::Srcport));
-    cond!(r.dstport, st(StaticField::Dstport));
+    text!("srcport", r.srcport, st(StaticField::Srcport));
+    text!("dstport", r.dstport, st(StaticField::Dstport));
     if let Some(c) = r.compiled {
-        if !compiled_rule(c, ev) {
-            return false;
-        }
+        check!(Condition::Compiled(c), Value::None, compiled_rule(c, ev));
     }
-    cond!(r.user, st(StaticField::Dstuser).or(st(StaticField::Srcuser)));
-    cond!(r.srcgeoip, ev.srcgeoip.as_deref());
-    cond!(r.dstgeoip, ev.dstgeoip.as_deref());
-    if r.maxsize > 0 && (ev.log().len() as u32) < r.maxsize {
-        return false;
+    text!("user", r.user, st(StaticField::Dstuser).or(st(StaticField::Srcuser)));
+    text!("srcgeoip", r.srcgeoip, ev.srcgeoip.as_deref());
+    text!("dstgeoip", r.dstgeoip, ev.dstgeoip.as_deref());
+    if r.maxsize > 0 {
+        let n = ev.log().len();
+        check!(Condition::MaxSize(r.maxsize), Value::Length(n), (n as u32) >= r.maxsize);
     }
+    let clock = Value::Clock { hhmm: ctx.hhmm, weekday: ctx.weekday };
     if let Some(t) = &r.time {
-        if !t.is_on(&ctx.hhmm) {
-            return false;
-        }
+        check!(Condition::Time(t), clock, t.is_on(&ctx.hhmm));
     }
     if let Some(w) = r.weekday {
-        if w & (1 << ctx.weekday) == 0 {
-            return false;
-        }
+        check!(Condition::Weekday(w), clock, w & (1 << ctx.weekday) != 0);
     }
-    cond!(r.data, st(StaticField::Data));
-    cond!(r.extra_data, st(StaticField::ExtraData));
-    cond!(r.hostname, Some(&ev.hostname[..]));
-    cond!(r.status, st(StaticField::Status));
-    if r.check_diff && !check_diff(corr, r, ev, out) {
-        return false;
+    text!("data", r.data, st(StaticField::Data));
+    text!("extra_data", r.extra_data, st(StaticField::ExtraData));
+    text!("hostname", r.hostname, Some(&ev.hostname[..]));
+    text!("status", r.status, st(StaticField::Status));
+    if r.check_diff {
+        check!(Condition::CheckDiff, Value::None, check_diff(corr, r, ev, out));
     }
-    if r.if_fts && !first_time_seen(ctx, corr) {
-        return false;
+    if r.if_fts {
+        check!(Condition::IfFts, Value::None, first_time_seen(ctx, corr));
     }
     // Upstream's list chain keeps only the last two `<list>` conditions.
     let skip = r.lists.len().saturating_sub(2);
@@ -223,13 +218,13 @@ fn conditions(ctx: &mut Ctx<'_>, corr: &mut Correlation, r: &Rule, ri: usize, ou
             ListField::User => st(StaticField::Srcuser).or(st(StaticField::Dstuser)),
             ListField::Dynamic(fid) => ev.field(fid),
         };
-        let Some(v) = value else { return false };
-        let Some(list) = ctx.lists.get(l.list) else { return false };
-        if !lookup(list, l.lookup, l.check.as_ref(), v) {
-            return false;
-        }
+        let list = ctx.lists.get(l.list);
+        let ok = match (value, list) {
+            (Some(v), Some(list)) => lookup(list, l.lookup, l.check.as_ref(), v),
+            _ => false,
+        };
+        check!(Condition::List { cond: l, list }, Value::from(value), ok);
     }
-    let _ = ri;
     true
 }
 
@@ -244,20 +239,13 @@ fn check_diff(corr: &mut Correlation, r: &Rule, ev: &Event, out: &mut Outcome) -
         Some(rest) => rest.split(|&b| b == b')').next().unwrap_or(rest),
         None => &ev.hostname[..],
     };
-    let key = (host.to_vec(), r.id);
-    match corr.diff_last.get(&key) {
-        None => {
-            corr.diff_last.insert(key, log.to_vec());
-            false
-        }
-        Some(old) if old == log => false,
+    match corr.diff(host, r.id, log) {
         Some(old) => {
-            let old = old.clone();
-            corr.diff_last.insert(key, log.to_vec());
             out.previous = vec![b"Previous output:".to_vec(), old.clone()];
             out.previous_log = Some(old);
             true
         }
+        None => false,
     }
 }
 
@@ -268,8 +256,6 @@ fn check_diff(corr: &mut Correlation, r: &Rule, ev: &Event, out: &mut Outcome) -
 /// last 32 keys is cut to 14 bytes first (and fails if that was seen).
 fn first_time_seen(ctx: &Ctx<'_>, corr: &mut Correlation) -> bool {
     const FLSIZE: usize = 256;
-    const MIN_SIZE_FOR_STR: usize = 14;
-    const LIST_SIZE: usize = 32;
     let ev = ctx.ev;
     let Some(d) = ctx.decoders.info(ev) else { return false };
     let Some(fts) = &d.fts else { return false };
@@ -300,29 +286,7 @@ fn first_time_seen(ctx: &Ctx<'_>, corr: &mut Correlation) -> bool {
         }
     }
     key.truncate(FLSIZE);
-    if corr.fts_seen.contains(&key) {
-        return false;
-    }
-    let mut listed = false;
-    if d.dtype == crate::decode::DecoderType::Ids {
-        let common = |a: &[u8], b: &[u8]| a.iter().zip(b).take_while(|(x, y)| x == y).count();
-        let similar = corr.fts_list.iter().rev().filter(|k| common(k, &key) > MIN_SIZE_FOR_STR).count();
-        if similar > 2 {
-            key.truncate(MIN_SIZE_FOR_STR);
-        }
-        if corr.fts_list.len() >= LIST_SIZE {
-            corr.fts_list.pop_front();
-        }
-        corr.fts_list.push_back(key.clone());
-        listed = true;
-    }
-    if !corr.fts_seen.insert(key) {
-        if listed {
-            corr.fts_list.pop_back();
-        }
-        return false;
-    }
-    true
+    corr.first_time(key, d.dtype == crate::decode::DecoderType::Ids)
 }
 
 /// The built-in predicates of upstream's compiled_rules/generic_samples.c.

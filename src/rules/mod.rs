@@ -9,6 +9,7 @@
 //! lives in the session, indexed by rule.
 
 pub mod eval;
+pub mod trace;
 
 use std::collections::HashMap;
 use std::net::IpAddr;

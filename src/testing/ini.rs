@@ -164,11 +164,20 @@ pub fn case_passes(case: &Case, got: &[String; 3]) -> bool {
     }
 }
 
-/// Lists the `.ini` files of the given files and directories (sorted), skipping
-/// `*geoip.ini` unless `geoip`. A directory that cannot be read is an error;
-/// in a directory only regular files count (a FIFO would block).
-pub fn collect_files(paths: &[PathBuf], geoip: bool) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
+/// The suite files of a run.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// To run, in order.
+    pub run: Vec<PathBuf>,
+    /// Found but skipped: `*geoip.ini` without `--geoip`.
+    pub skipped: Vec<PathBuf>,
+}
+
+/// Lists the `.ini` files of the given files and directories (sorted),
+/// setting `*geoip.ini` apart unless `geoip`. A directory that cannot be read
+/// is an error; in a directory only regular files count (a FIFO would block).
+pub fn collect_files(paths: &[PathBuf], geoip: bool) -> Result<Collected, String> {
+    let mut all = Vec::new();
     for p in paths {
         if p.is_dir() {
             let rd = std::fs::read_dir(p).map_err(|e| format!("{}: {e}", p.display()))?;
@@ -178,15 +187,17 @@ pub fn collect_files(paths: &[PathBuf], geoip: bool) -> Result<Vec<PathBuf>, Str
                 .filter(|x| x.extension().is_some_and(|e| e == "ini") && x.is_file())
                 .collect();
             v.sort();
-            out.extend(v);
+            all.extend(v);
         } else if p.exists() {
-            out.push(p.clone());
+            all.push(p.clone());
         } else {
             return Err(format!("{}: no such file or directory", p.display()));
         }
     }
-    out.retain(|p| geoip || !p.file_name().is_some_and(|n| n.to_string_lossy().ends_with("geoip.ini")));
-    Ok(out)
+    let (skipped, run) = all
+        .into_iter()
+        .partition(|p| !geoip && p.file_name().is_some_and(|n| n.to_string_lossy().ends_with("geoip.ini")));
+    Ok(Collected { run, skipped })
 }
 
 /// Basename of a path for display.

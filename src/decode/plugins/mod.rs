@@ -196,8 +196,9 @@ mod pipeline_tests {
     /// The rule id evaluation returns, and its firedtimes.
     fn evaluate_rule(d: &Decoders, tree: &RuleTree, ev: &Event) -> Option<(u32, u32)> {
         let mut corr = Correlation::new(tree.rules.len(), tree.max_freq, 16);
-        let mut ctx = Ctx { tree, decoders: d, lists: &[], ev, now: 0, hhmm: *b"12:00", weekday: 1, debug: None };
-        let out = evaluate(&mut ctx, &mut corr);
+        let fields = crate::event::FieldNames::default();
+        let mut ctx = Ctx { tree, fields: &fields, decoders: d, lists: &[], ev, now: 0, hhmm: *b"12:00", weekday: 1 };
+        let out = evaluate(&mut ctx, &mut corr, &mut crate::rules::trace::NoTrace);
         out.rule.map(|ri| (tree.rules[ri].id, out.firedtimes))
     }
 
