@@ -17,6 +17,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::event::{Event, StaticField};
+use crate::index::{IdxVec, RuleIdx};
 use crate::rules::{Rule, SameField, Search};
 
 /// An event kept for correlation.
@@ -39,11 +40,11 @@ pub struct Correlation {
     capacity: usize,
     /// Per rule that owns a list: sequence numbers of stored events whose final
     /// rule it was. Maps (not per-rule vectors) keep a new session cheap.
-    sid_lists: HashMap<usize, Vec<u64>>,
+    sid_lists: HashMap<RuleIdx, Vec<u64>>,
     /// Per `if_matched_group` rule: its group list.
-    group_lists: HashMap<usize, Vec<u64>>,
-    firedtimes: Vec<u32>,
-    ignore_since: Vec<i64>,
+    group_lists: HashMap<RuleIdx, Vec<u64>>,
+    firedtimes: IdxVec<RuleIdx, u32>,
+    ignore_since: IdxVec<RuleIdx, i64>,
     fts_seen: HashSet<Vec<u8>>,
     /// The last FTS keys of `ids` decoders (upstream `fts_list`, at most
     /// `analysisd.fts_list_size` = 32), for the "3 similar keys" truncation.
@@ -95,8 +96,8 @@ impl Correlation {
             capacity: capacity.max(1),
             sid_lists: HashMap::new(),
             group_lists: HashMap::new(),
-            firedtimes: vec![0; rules],
-            ignore_since: vec![0; rules],
+            firedtimes: std::iter::repeat_n(0, rules).collect(),
+            ignore_since: std::iter::repeat_n(0, rules).collect(),
             fts_seen: HashSet::new(),
             fts_list: VecDeque::new(),
             diff_last: HashMap::new(),
@@ -155,7 +156,7 @@ impl Correlation {
     /// A rule's `ignore="N"` window (upstream's `ignore_time`): the first
     /// alert opens it, alerts inside it are suppressed, the first one after
     /// it closes it and alerts.
-    pub fn ignored(&mut self, rule: usize, ignore: u32, now: i64) -> bool {
+    pub fn ignored(&mut self, rule: RuleIdx, ignore: u32, now: i64) -> bool {
         if ignore == 0 {
             return false;
         }
@@ -217,7 +218,7 @@ impl Correlation {
     }
 
     /// Counts a firing of `rule` and returns its `firedtimes`.
-    pub fn fire(&mut self, rule: usize) -> u32 {
+    pub fn fire(&mut self, rule: RuleIdx) -> u32 {
         let ft = &mut self.firedtimes[rule];
         *ft += 1;
         *ft
@@ -232,7 +233,7 @@ impl Correlation {
     }
 
     /// Stores an event whose final rule is `rule` (spec rules.md 3.5 steps 8–10).
-    pub fn store(&mut self, ev: Event, matched: u32, rule: usize, has_sid_list: bool, feeds: &[usize]) {
+    pub fn store(&mut self, ev: Event, matched: u32, rule: RuleIdx, has_sid_list: bool, feeds: &[RuleIdx]) {
         let seq = self.base + self.events.len() as u64;
         let latest = self.events.back().map_or(ev.time, |s| s.latest.max(ev.time));
         self.events.push_back(Stored { ev, matched, latest });
@@ -274,7 +275,7 @@ impl Correlation {
     pub fn search(
         &mut self,
         rule: &Rule,
-        ri: usize,
+        ri: RuleIdx,
         cur: &Event,
         cur_matched: &mut u32,
         now: i64,

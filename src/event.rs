@@ -151,7 +151,7 @@ pub struct Event {
     /// The event's hostname (agent name, syslog host or manager name).
     pub hostname: Vec<u8>,
     /// Index of the decoder whose info the event carries (name, type, parent).
-    pub decoder: Option<usize>,
+    pub decoder: Option<crate::index::DecoderIdx>,
     /// The decoder's `<type>` (selects the rule root).
     pub decoder_type: crate::decode::DecoderType,
     pub statics: [Option<Vec<u8>>; 14],

@@ -16,6 +16,7 @@ pub mod diagnostics;
 pub mod embedded;
 pub mod event;
 pub mod geoip;
+pub mod index;
 pub mod json;
 pub mod lists;
 pub mod load;

@@ -5,6 +5,7 @@
 use crate::decode::Decoders;
 use crate::diagnostics::{render, Code, Diagnostic, Severity, SourceFile};
 use crate::event::FieldNames;
+use crate::index::{IdxVec, ListIdx, RuleIdx};
 use crate::lists::CdbList;
 use crate::load::config::{AlertSettings, FileRef, RulesetFiles};
 use crate::load::decoders::DecoderLoader;
@@ -17,12 +18,12 @@ use crate::rules::RuleTree;
 #[derive(Debug, Clone)]
 pub struct Ruleset {
     pub decoders: Decoders,
-    pub lists: Vec<CdbList>,
+    pub lists: IdxVec<ListIdx, CdbList>,
     pub rules: RuleTree,
     pub fields: FieldNames,
     pub alerts: AlertSettings,
     /// Per rule: its resolved `rule.mitre` and the warnings resolving it gave.
-    pub mitre: Vec<(Option<MitreOut>, Vec<String>)>,
+    pub mitre: IdxVec<RuleIdx, (Option<MitreOut>, Vec<String>)>,
     /// Non-fatal load messages, in load order.
     pub diagnostics: Vec<Diagnostic>,
     pub origin: String,
@@ -70,10 +71,12 @@ impl Ruleset {
         let (decoders, mut d) = dl.finish();
         diagnostics.append(&mut d);
 
-        let mut lists = Vec::new();
+        let mut lists = IdxVec::new();
         for f in &files.lists {
             match f.read() {
-                Ok(Some(bytes)) => lists.push(CdbList::parse(&f.name, &bytes).given_as(f.given_path())),
+                Ok(Some(bytes)) => {
+                    lists.push(CdbList::parse(&f.name, &bytes).given_as(f.given_path()));
+                }
                 Ok(None) => diagnostics.push(missing(&f.source_file())),
                 Err(e) => return Err(fail(LoadError::io(&f.source_file(), e), diagnostics, &[])),
             }

@@ -191,7 +191,7 @@ pub fn local_hostname() -> String {
 pub struct Processed {
     pub event: Event,
     /// The returned rule (index into `ruleset.rules.rules`).
-    pub rule: Option<usize>,
+    pub rule: Option<crate::index::RuleIdx>,
     pub firedtimes: u32,
     /// `previous_output` entries.
     pub previous: Vec<Vec<u8>>,

@@ -77,7 +77,8 @@ fn mutated_ruleset_files_never_panic() {
         }
         for (name, bytes) in &rule_files {
             let mut fields = FieldNames::default();
-            let mut rl = RuleLoader::new(&decoders, &[], &mut fields, 12);
+            let no_lists = logtest::index::IdxVec::new();
+            let mut rl = RuleLoader::new(&decoders, &no_lists, &mut fields, 12);
             match rl.load_file(&logtest::diagnostics::SourceFile::new(name, None), &mutate(&mut r, bytes)) {
                 Ok(()) => loaded += 1,
                 Err(_) => rejected += 1,

@@ -17,6 +17,7 @@ pub mod plugins;
 use std::collections::HashMap;
 
 use crate::event::{DynField, Event, StaticField};
+use crate::index::{DecoderIdx, IdxVec};
 use crate::matcher::{next_offset, Matcher};
 use crate::rules::trace::{NoTrace, Trace};
 
@@ -172,8 +173,8 @@ pub struct Decoder {
     pub json_csv: bool,
     /// Set on all but the last member of a same-named sibling run.
     pub get_next: bool,
-    /// Children (indices into [`Decoders::nodes`]), top-level decoders only.
-    pub children: Vec<usize>,
+    /// Children, top-level decoders only.
+    pub children: Vec<DecoderIdx>,
     /// Where the decoder is defined (its `<decoder>` start tag).
     pub span: crate::diagnostics::Span,
 }
@@ -181,11 +182,11 @@ pub struct Decoder {
 /// The compiled decoder set.
 #[derive(Debug, Clone, Default)]
 pub struct Decoders {
-    pub nodes: Vec<Decoder>,
+    pub nodes: IdxVec<DecoderIdx, Decoder>,
     /// Top-level decoders with `<program_name>`, in load order.
-    pub with_program: Vec<usize>,
+    pub with_program: Vec<DecoderIdx>,
     /// Top-level decoders without, in load order.
-    pub without_program: Vec<usize>,
+    pub without_program: Vec<DecoderIdx>,
     /// Maximum number of dynamic fields (`analysisd.decoder_order_size`).
     pub order_size: usize,
     /// Names known to `decoded_as` (decoder names and Wazuh's internal ones).
@@ -196,7 +197,7 @@ pub struct Decoders {
 /// node in its child list (`None`: the top-level decoder itself), and the
 /// cursors its offsets refer to.
 struct Chain {
-    top: usize,
+    top: DecoderIdx,
     child: Option<usize>,
     /// Just after the parent's prematch (`after_parent`).
     after_parent: usize,
@@ -224,7 +225,12 @@ impl Decoders {
     /// Decodes `ev` as wazuh-analysisd does: `rules` (rule id → rule, the
     /// rule tree's `by_id`) is the hash `OSSECAlert_Decoder` looks forwarded
     /// alerts' rule ids up in; `None` is logtest's empty hash.
-    pub fn decode_with_rules(&self, ev: &mut Event, scratch: &mut Scratch, rules: Option<&HashMap<u32, usize>>) {
+    pub fn decode_with_rules(
+        &self,
+        ev: &mut Event,
+        scratch: &mut Scratch,
+        rules: Option<&HashMap<u32, crate::index::RuleIdx>>,
+    ) {
         self.decode_traced(ev, scratch, rules, &mut NoTrace);
     }
 
@@ -233,7 +239,7 @@ impl Decoders {
         &self,
         ev: &mut Event,
         scratch: &mut Scratch,
-        rules: Option<&HashMap<u32, usize>>,
+        rules: Option<&HashMap<u32, crate::index::RuleIdx>>,
         trace: &mut impl Trace,
     ) {
         let program = ev.pre.program_name.clone();
@@ -307,7 +313,13 @@ impl Decoders {
     }
 
     /// Runs the regex node and its sibling chain.
-    fn run_chain(&self, ev: &mut Event, chain: Chain, scratch: &mut Scratch, rules: Option<&HashMap<u32, usize>>) {
+    fn run_chain(
+        &self,
+        ev: &mut Event,
+        chain: Chain,
+        scratch: &mut Scratch,
+        rules: Option<&HashMap<u32, crate::index::RuleIdx>>,
+    ) {
         let Chain { top, child, after_parent: p, parent_cursor: after_parent, after_prematch: c } = chain;
         let mut r: Option<usize> = None;
         let mut k = child;

@@ -15,6 +15,7 @@ use crate::decode::{
 };
 use crate::diagnostics::{Code, Diagnostic, Severity, SourceFile, Span};
 use crate::event::StaticField;
+use crate::index::DecoderIdx;
 use crate::matcher::{Kind, Matcher};
 
 /// Maximum bytes of a decoder element after concatenation.
@@ -446,7 +447,7 @@ impl DecoderLoader {
     /// Inserts a decoder into the tree (spec decoding.md 3.6).
     fn insert(&mut self, d: Decoder) -> Result<(), LoadError> {
         self.set.known_names.insert(d.original_name.clone());
-        let idx = self.set.nodes.len();
+        let idx = self.set.nodes.next_index();
         let Some(parent) = d.parent.clone() else {
             if d.program_name.is_some() {
                 self.set.with_program.push(idx);
@@ -459,7 +460,7 @@ impl DecoderLoader {
         let span = d.span.clone();
         let dname = String::from_utf8_lossy(&d.original_name).into_owned();
         let fatal = |msg: String| LoadError::wazuh(Code::DecoderTree, msg).at(span.clone());
-        let parents: Vec<usize> = self
+        let parents: Vec<DecoderIdx> = self
             .set
             .with_program
             .iter()
@@ -476,7 +477,7 @@ impl DecoderLoader {
         let mut sorted = parents.clone();
         sorted.sort_unstable();
         for &p in &sorted {
-            let siblings: Vec<usize> = self.set.nodes[p]
+            let siblings: Vec<DecoderIdx> = self.set.nodes[p]
                 .children
                 .iter()
                 .copied()
@@ -522,7 +523,8 @@ impl DecoderLoader {
 
     /// Renames children after all files are read and returns the set.
     pub fn finish(mut self) -> (Decoders, Vec<Diagnostic>) {
-        let tops: Vec<usize> = self.set.with_program.iter().chain(self.set.without_program.iter()).copied().collect();
+        let tops: Vec<DecoderIdx> =
+            self.set.with_program.iter().chain(self.set.without_program.iter()).copied().collect();
         for t in tops {
             let pname = self.set.nodes[t].original_name.clone();
             for ci in self.set.nodes[t].children.clone() {

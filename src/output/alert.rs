@@ -200,7 +200,13 @@ fn rootcheck_compliance(full_log: &[u8], rule: &mut Obj) {
     }
 }
 
-fn rule_json(rs: &Ruleset, ri: usize, r: &crate::rules::Rule, p: &Processed, ctx: &AlertContext<'_>) -> Json {
+fn rule_json(
+    rs: &Ruleset,
+    ri: crate::index::RuleIdx,
+    r: &crate::rules::Rule,
+    p: &Processed,
+    ctx: &AlertContext<'_>,
+) -> Json {
     let mut o: Obj = Vec::new();
     if r.level != 0 {
         o.push((key("level"), Json::Number(r.level as f64)));

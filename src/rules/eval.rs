@@ -14,15 +14,16 @@ use super::{CompiledRule, ListField, Rule, RuleTree};
 use crate::correlate::Correlation;
 use crate::decode::{Decoders, FtsStatic};
 use crate::event::{Event, StaticField};
+use crate::index::{IdxVec, ListIdx, NodeIdx, RuleIdx};
 use crate::lists::{lookup, CdbList};
 
 /// What one evaluation found.
 #[derive(Debug, Default)]
 pub struct Outcome {
     /// The returned rule (index into the tree's rules).
-    pub rule: Option<usize>,
+    pub rule: Option<RuleIdx>,
     /// The immediate parent of the returned rule, if any.
-    pub parent: Option<usize>,
+    pub parent: Option<RuleIdx>,
     pub firedtimes: u32,
     /// `matched` level given to the current event by a correlation search.
     pub matched: u32,
@@ -38,7 +39,7 @@ pub struct Ctx<'a> {
     /// Names of dynamic fields (for traces).
     pub fields: &'a crate::event::FieldNames,
     pub decoders: &'a Decoders,
-    pub lists: &'a [CdbList],
+    pub lists: &'a IdxVec<ListIdx, CdbList>,
     pub ev: &'a Event,
     /// Seconds since the epoch (the session's clock).
     pub now: i64,
@@ -74,16 +75,16 @@ pub fn evaluate(ctx: &mut Ctx<'_>, corr: &mut Correlation, trace: &mut impl Trac
 fn check_node(
     ctx: &mut Ctx<'_>,
     corr: &mut Correlation,
-    root: usize,
+    root: NodeIdx,
     out: &mut Outcome,
     trace: &mut impl Trace,
-) -> Option<usize> {
+) -> Option<RuleIdx> {
     let tree = ctx.tree;
     if !enter(ctx, corr, root, out, trace) {
         return None;
     }
     // Matched nodes on the path from `root`, each with the next child to try.
-    let mut path: Vec<(usize, usize)> = vec![(root, 0)];
+    let mut path: Vec<(NodeIdx, usize)> = vec![(root, 0)];
     while let Some(top) = path.last_mut() {
         let (node, next) = *top;
         let children = &tree.nodes[node].children;
@@ -111,7 +112,7 @@ fn check_node(
 
 /// Checks one node's rule (its conditions, then its correlation search);
 /// true when it matched and its children are to be tried.
-fn enter(ctx: &mut Ctx<'_>, corr: &mut Correlation, node: usize, out: &mut Outcome, trace: &mut impl Trace) -> bool {
+fn enter(ctx: &mut Ctx<'_>, corr: &mut Correlation, node: NodeIdx, out: &mut Outcome, trace: &mut impl Trace) -> bool {
     let tree = ctx.tree;
     let ri = tree.nodes[node].rule;
     let rule = &tree.rules[ri];

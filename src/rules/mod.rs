@@ -16,6 +16,7 @@ use std::net::IpAddr;
 
 use crate::decode::DecoderType;
 use crate::event::{FieldId, StaticField};
+use crate::index::{IdxVec, ListIdx, NodeIdx, RuleIdx};
 use crate::lists::Lookup;
 use crate::matcher::{Matcher, OsMatch, OsRegex};
 
@@ -118,8 +119,8 @@ pub struct ListCond {
     pub field: ListField,
     pub lookup: Lookup,
     pub check: Option<OsMatch>,
-    /// Index into the ruleset's lists.
-    pub list: usize,
+    /// The list.
+    pub list: ListIdx,
 }
 
 /// `<time>`: upstream's normalised string (`OS_IsValidTime`): a flag byte
@@ -173,7 +174,7 @@ pub enum Search {
     /// `if_matched_sid`: the target rule's list (index of the target rule);
     /// `None` when no rule with that id was loaded before the correlation
     /// rule (upstream logs "No sid search." and the search always fails).
-    Sid(Option<usize>),
+    Sid(Option<RuleIdx>),
     /// `if_matched_group`: the rule's own group list.
     Group,
     /// `if_matched_regex`: the global event list.
@@ -304,10 +305,10 @@ pub struct Rule {
 /// A position of a rule in the tree.
 #[derive(Debug, Clone)]
 pub struct Node {
-    pub rule: usize,
-    pub children: Vec<usize>,
+    pub rule: RuleIdx,
+    pub children: Vec<NodeIdx>,
     /// The node whose child list holds this one (`None` for roots).
-    pub parent: Option<usize>,
+    pub parent: Option<NodeIdx>,
     /// Distance from the root (0 for roots).
     pub depth: u32,
 }
@@ -315,16 +316,16 @@ pub struct Node {
 /// The rule tree.
 #[derive(Debug, Clone, Default)]
 pub struct RuleTree {
-    pub rules: Vec<Rule>,
-    pub nodes: Vec<Node>,
-    pub roots: Vec<usize>,
-    pub by_id: HashMap<u32, usize>,
+    pub rules: IdxVec<RuleIdx, Rule>,
+    pub nodes: IdxVec<NodeIdx, Node>,
+    pub roots: Vec<NodeIdx>,
+    pub by_id: HashMap<u32, RuleIdx>,
     /// Rules that own a previous-matches list (targets of some `if_matched_sid`).
-    pub has_sid_list: Vec<bool>,
+    pub has_sid_list: IdxVec<RuleIdx, bool>,
     /// For each rule: the `if_matched_group` correlation rules whose list it feeds.
-    pub feeds_groups: Vec<Vec<usize>>,
+    pub feeds_groups: IdxVec<RuleIdx, Vec<RuleIdx>>,
     /// For each rule: its nodes (a rule can sit under several parents).
-    pub nodes_of: Vec<Vec<usize>>,
+    pub nodes_of: IdxVec<RuleIdx, Vec<NodeIdx>>,
     /// Highest internal frequency (attribute − 2) of any rule read: the age
     /// (in seconds!) beyond which upstream's event list evicts extra entries.
     pub max_freq: u32,
@@ -343,7 +344,12 @@ impl RuleTree {
     /// Inserts node `n` into `list` keeping internal levels descending, stable
     /// (after every node of the same level). The list is sorted, so a binary
     /// search finds the place: a category root with 100,000 children is common.
-    pub(crate) fn insert_sorted(rules: &[Rule], nodes: &[Node], list: &mut Vec<usize>, n: usize) {
+    pub(crate) fn insert_sorted(
+        rules: &IdxVec<RuleIdx, Rule>,
+        nodes: &IdxVec<NodeIdx, Node>,
+        list: &mut Vec<NodeIdx>,
+        n: NodeIdx,
+    ) {
         let lvl = rules[nodes[n].rule].internal_level;
         let pos = list.partition_point(|&x| rules[nodes[x].rule].internal_level >= lvl);
         list.insert(pos, n);

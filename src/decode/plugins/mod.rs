@@ -73,7 +73,7 @@ mod robustness_tests {
             "pri=6 c=1024 m=97 src=10.0.0.5:51000:LAN dst=93.184.216.34:80:WAN proto=tcp/http result=403 dstname=e.com arg=/i",
             "ossec: Alert Level: 3; Rule: 5715 - d; Location: (web1) 10.0.0.2->/x; srcip: 1.1.1.1; user: root;  log",
         ];
-        let rules: HashMap<u32, usize> = [(5715, 0)].into_iter().collect();
+        let rules: HashMap<u32, crate::index::RuleIdx> = [(5715, crate::index::Idx::new(0))].into_iter().collect();
         let mut caps = Vec::new();
         for line in lines {
             let b = line.as_bytes();
@@ -182,7 +182,8 @@ mod pipeline_tests {
 
     fn rules(decoders: &Decoders) -> RuleTree {
         let mut fields = FieldNames::default();
-        let mut rl = RuleLoader::new(decoders, &[], &mut fields, 12);
+        let no_lists = crate::index::IdxVec::new();
+        let mut rl = RuleLoader::new(decoders, &no_lists, &mut fields, 12);
         rl.load_file(&crate::diagnostics::SourceFile::new("test_rules.xml", None), RULES.as_bytes()).unwrap();
         let (tree, diagnostics) = rl.finish();
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
@@ -197,7 +198,9 @@ mod pipeline_tests {
     fn evaluate_rule(d: &Decoders, tree: &RuleTree, ev: &Event) -> Option<(u32, u32)> {
         let mut corr = Correlation::new(tree.rules.len(), tree.max_freq, 16);
         let fields = crate::event::FieldNames::default();
-        let mut ctx = Ctx { tree, fields: &fields, decoders: d, lists: &[], ev, now: 0, hhmm: *b"12:00", weekday: 1 };
+        let lists = crate::index::IdxVec::new();
+        let mut ctx =
+            Ctx { tree, fields: &fields, decoders: d, lists: &lists, ev, now: 0, hhmm: *b"12:00", weekday: 1 };
         let out = evaluate(&mut ctx, &mut corr, &mut crate::rules::trace::NoTrace);
         out.rule.map(|ri| (tree.rules[ri].id, out.firedtimes))
     }

@@ -56,13 +56,13 @@ const LOG_MAX: usize = 4094;
 
 /// Runs the plugin on `ev`'s log. `rules` is the rule id → rule hash, `None`
 /// for wazuh-logtest's empty one.
-pub fn decode(ev: &mut Event, rules: Option<&HashMap<u32, usize>>) {
+pub fn decode(ev: &mut Event, rules: Option<&HashMap<u32, crate::index::RuleIdx>>) {
     ev.decoder_type = DecoderType::OssecAlert;
     let log = ev.log().to_vec();
     let _ = decode_log(ev, &log, rules);
 }
 
-fn decode_log(ev: &mut Event, log: &[u8], rules: Option<&HashMap<u32, usize>>) -> Option<()> {
+fn decode_log(ev: &mut Event, log: &[u8], rules: Option<&HashMap<u32, crate::index::RuleIdx>>) -> Option<()> {
     if !(log.starts_with(b"Alert Level:") || log.starts_with(b"ossec: Alert Level")) {
         return None;
     }
@@ -131,8 +131,8 @@ mod tests {
 
     const ALERT: &str = "ossec: Alert Level: 3; Rule: 5715 - sshd: authentication success.; Location: (web1) 10.0.0.2->/var/log/secure; srcip: 10.0.0.5; user: root;  Dec 29 10:00:01 web1 sshd[1234]: Accepted password for root from 10.0.0.5 port 22 ssh2";
 
-    fn rules(ids: &[u32]) -> HashMap<u32, usize> {
-        ids.iter().enumerate().map(|(i, &id)| (id, i)).collect()
+    fn rules(ids: &[u32]) -> HashMap<u32, crate::index::RuleIdx> {
+        ids.iter().enumerate().map(|(i, &id)| (id, crate::index::Idx::new(i))).collect()
     }
 
     #[test]

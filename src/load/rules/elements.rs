@@ -545,7 +545,7 @@ impl RuleLoader<'_> {
             return Err(self.fatal(Code::RuleValue, c, "List requires the field=\"\" attribute".into()));
         };
         let path = lossy(content);
-        let found = self.lists.iter().position(|l| {
+        let found = self.lists.iter_enumerated().find(|(_, l)| {
             let (txt, cdb) = list_names(&l.name);
             txt == path || cdb == path
         });
@@ -553,8 +553,9 @@ impl RuleLoader<'_> {
         let found = found.or_else(|| {
             let (txt, _) = list_names(&path);
             let canonical = std::fs::canonicalize(&txt).ok()?;
-            self.lists.iter().position(|l| l.canonical.as_ref() == Some(&canonical))
+            self.lists.iter_enumerated().find(|(_, l)| l.canonical.as_ref() == Some(&canonical))
         });
+        let found = found.map(|(i, _)| i);
         let Some(list) = found else {
             self.warn(
                 Code::ListNotLoaded,

@@ -39,7 +39,7 @@ pub struct RuleLoader<'a> {
     pub tree: RuleTree,
     pub diagnostics: Vec<Diagnostic>,
     decoders: &'a Decoders,
-    lists: &'a [CdbList],
+    lists: &'a crate::index::IdxVec<crate::index::ListIdx, CdbList>,
     pub fields: &'a mut FieldNames,
     email_alert_level: u32,
     /// analysisd's `log_alert_level` (decides a rule's initial log flag,
@@ -50,12 +50,12 @@ pub struct RuleLoader<'a> {
     pub adapt_rule_60000: bool,
     /// Extra root templates with an id already loaded (`overwrite="yes"` on
     /// an id below 10 adds a second root instead of overwriting).
-    root_duplicates: Vec<usize>,
+    root_duplicates: Vec<crate::index::RuleIdx>,
     /// Set when placing a rule would exceed [`MAX_NODES`]: the load stops.
     too_big: Option<String>,
     /// Per `if_group`/`if_level` target: the rules known to match it, and
     /// how many rules were checked (see [`Self::nodes_matching`]).
-    targets: std::collections::HashMap<Target, (Vec<usize>, usize)>,
+    targets: std::collections::HashMap<Target, (Vec<crate::index::RuleIdx>, usize)>,
     /// The file being read.
     file: SourceFile,
 }
@@ -86,7 +86,7 @@ enum Parsed {
 impl<'a> RuleLoader<'a> {
     pub fn new(
         decoders: &'a Decoders,
-        lists: &'a [CdbList],
+        lists: &'a crate::index::IdxVec<crate::index::ListIdx, CdbList>,
         fields: &'a mut FieldNames,
         email_alert_level: u32,
     ) -> Self {

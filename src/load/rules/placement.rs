@@ -4,6 +4,7 @@
 use super::values::{atoi, lossy};
 use super::{RuleLoader, Target, MAX_NODES};
 use crate::diagnostics::Code;
+use crate::index::{Idx, NodeIdx, RuleIdx};
 use crate::matcher::os_match;
 use crate::rules::{Node, Rule, RuleTree};
 
@@ -18,8 +19,7 @@ impl RuleLoader<'_> {
             }
             return;
         }
-        let ri = self.tree.rules.len();
-        self.tree.rules.push(rule);
+        let ri = self.tree.rules.push(rule);
         self.tree.has_sid_list.push(false);
         self.tree.feeds_groups.push(Vec::new());
         self.tree.nodes_of.push(Vec::new());
@@ -27,7 +27,7 @@ impl RuleLoader<'_> {
         if !self.place(ri) {
             // Undo the nodes a rule got before its placement failed (upstream
             // frees the rule and leaves those nodes dangling).
-            for n in (nodes_before..self.tree.nodes.len()).rev() {
+            for n in (nodes_before..self.tree.nodes.len()).rev().map(NodeIdx::new) {
                 match self.tree.nodes[n].parent {
                     Some(p) => self.tree.nodes[p].children.retain(|&x| x != n),
                     None => self.tree.roots.retain(|&x| x != n),
@@ -51,16 +51,15 @@ impl RuleLoader<'_> {
         self.wire(ri);
     }
 
-    fn new_node(&mut self, ri: usize, parent: Option<usize>) -> usize {
+    fn new_node(&mut self, ri: RuleIdx, parent: Option<NodeIdx>) -> NodeIdx {
         let depth = parent.map_or(0, |p| self.tree.nodes[p].depth + 1);
-        self.tree.nodes.push(Node { rule: ri, children: Vec::new(), parent, depth });
-        let n = self.tree.nodes.len() - 1;
+        let n = self.tree.nodes.push(Node { rule: ri, children: Vec::new(), parent, depth });
         self.tree.nodes_of[ri].push(n);
         n
     }
 
     /// Adds rule `ri` as a child of node `parent` (`_OS_AddRule`).
-    fn add_child(&mut self, parent: usize, ri: usize) {
+    fn add_child(&mut self, parent: NodeIdx, ri: RuleIdx) {
         if self.tree.nodes.len() >= MAX_NODES {
             if self.too_big.is_none() {
                 let id = self.tree.rules[ri].id;
@@ -80,7 +79,7 @@ impl RuleLoader<'_> {
     }
 
     /// `OS_AddRule` for ids below 10, else `OS_AddChild`.
-    fn place(&mut self, ri: usize) -> bool {
+    fn place(&mut self, ri: RuleIdx) -> bool {
         let (id, span) = {
             let r = &self.tree.rules[ri];
             (r.id, r.span.clone())
@@ -164,7 +163,7 @@ impl RuleLoader<'_> {
     /// 0, which `_AddtoRule` takes as "no id": the rule is *also* attached to
     /// the first root of its category. With `if_matched_sid` set, a missing id
     /// drops the rule (7620); any other character ends the scan (7607).
-    fn place_by_sids(&mut self, ri: usize, if_sid: &[u8]) -> bool {
+    fn place_by_sids(&mut self, ri: RuleIdx, if_sid: &[u8]) -> bool {
         let (id, span, matched_sid) = {
             let r = &self.tree.rules[ri];
             (r.id, r.span.clone(), r.if_matched_sid)
@@ -234,7 +233,7 @@ impl RuleLoader<'_> {
     }
 
     /// The first root of the rule's category (`_AddtoRule` with nothing to search).
-    fn category_root(&self, ri: usize) -> Option<usize> {
+    fn category_root(&self, ri: RuleIdx) -> Option<NodeIdx> {
         let cat = self.tree.rules[ri].category;
         self.tree.roots.iter().copied().find(|&n| self.tree.rules[self.tree.nodes[n].rule].category == cat)
     }
@@ -245,10 +244,10 @@ impl RuleLoader<'_> {
     /// a pattern is kept per pattern and extended as rules are added, so a
     /// file of 100,000 `if_group` rules checks each rule once per distinct
     /// pattern instead of once per rule placed.
-    fn nodes_matching(&mut self, target: Target, id: u32) -> Vec<usize> {
+    fn nodes_matching(&mut self, target: Target, id: u32) -> Vec<NodeIdx> {
         let rules = &self.tree.rules;
         let (matched, checked) = self.targets.entry(target.clone()).or_default();
-        for (ri, r) in rules.iter().enumerate().skip(*checked) {
+        for (ri, r) in rules.iter_enumerated().skip(*checked) {
             let hit = match &target {
                 Target::Level(level) => r.internal_level as i64 >= *level,
                 Target::Group(g) => os_match::word_match(g, &r.groups),
@@ -269,18 +268,18 @@ impl RuleLoader<'_> {
 
     /// Forgets what [`Self::nodes_matching`] knows about rules from `ri` on
     /// (a rule was dropped, or replaced by an overwrite).
-    fn forget_targets_from(&mut self, ri: usize) {
+    fn forget_targets_from(&mut self, ri: RuleIdx) {
         for (matched, checked) in self.targets.values_mut() {
             matched.retain(|&x| x < ri);
-            *checked = (*checked).min(ri);
+            *checked = (*checked).min(ri.index());
         }
     }
 
     /// The loaded rules with this id: the first definition, then any extra
     /// root templates added by `overwrite="yes"`.
-    pub(super) fn rules_with_id(&self, id: i32) -> Vec<usize> {
+    pub(super) fn rules_with_id(&self, id: i32) -> Vec<RuleIdx> {
         let Ok(id) = u32::try_from(id) else { return Vec::new() };
-        let mut v: Vec<usize> = self.tree.by_id.get(&id).copied().into_iter().collect();
+        let mut v: Vec<RuleIdx> = self.tree.by_id.get(&id).copied().into_iter().collect();
         v.extend(self.root_duplicates.iter().copied().filter(|&r| self.tree.rules[r].id == id));
         v
     }
@@ -291,7 +290,7 @@ impl RuleLoader<'_> {
     /// later siblings and their subtrees are not searched). So a node of rule
     /// `sid` is a target unless it, or one of its ancestors, comes after a node
     /// of `sid` in its own sibling list.
-    fn find_sid_targets(&self, sid: i32, placing: usize) -> Vec<usize> {
+    fn find_sid_targets(&self, sid: i32, placing: RuleIdx) -> Vec<NodeIdx> {
         // The rule being placed is not in `by_id` yet, but its nodes already added
         // (by an earlier id of the same `if_sid`) are in the tree: `<if_sid>91820,
         // 91821</if_sid>` in rule 91821 makes it a child of itself under 91820.
@@ -300,15 +299,15 @@ impl RuleLoader<'_> {
             candidates.push(placing);
         }
         let t = &self.tree;
-        let nodes: Vec<usize> = candidates.iter().flat_map(|&ri| t.nodes_of[ri].iter().copied()).collect();
+        let nodes: Vec<NodeIdx> = candidates.iter().flat_map(|&ri| t.nodes_of[ri].iter().copied()).collect();
         // A node can only be blocked by another node of `sid` that sits in the
         // sibling list of one of its ancestors: a lone node never is, and the
         // walk up need not go above the shallowest candidate.
         if nodes.len() <= 1 {
             return nodes;
         }
-        let is_sid = |n: usize| t.rules[t.nodes[n].rule].id as i64 == sid as i64;
-        let lists: Vec<Option<usize>> = nodes.iter().map(|&n| t.nodes[n].parent).collect();
+        let is_sid = |n: NodeIdx| t.rules[t.nodes[n].rule].id as i64 == sid as i64;
+        let lists: Vec<Option<NodeIdx>> = nodes.iter().map(|&n| t.nodes[n].parent).collect();
         let shallowest = nodes.iter().map(|&n| t.nodes[n].depth).min().unwrap_or(0);
         nodes
             .iter()
@@ -342,7 +341,7 @@ impl RuleLoader<'_> {
     /// the id, the placement (`if_sid`, `if_group`, `if_level`), the
     /// correlation targets (`if_matched_sid`, `if_matched_group`) and the
     /// search wiring. A different placement or target is warned about (7605).
-    fn overwrite(&mut self, existing: usize, new: Rule) {
+    fn overwrite(&mut self, existing: RuleIdx, new: Rule) {
         let id = new.id;
         let span = new.span.clone();
         let old = &self.tree.rules[existing];

@@ -2,12 +2,13 @@
 //! of `Rules_OP_ReadRules`, `OS_MarkID`, `OS_MarkGroup`).
 
 use super::RuleLoader;
+use crate::index::RuleIdx;
 use crate::rules::Search;
 
 impl RuleLoader<'_> {
     /// Correlation wiring after placement (spec rules.md 2.3; upstream end of
     /// `Rules_OP_ReadRules`, `OS_MarkID`, `OS_MarkGroup`).
-    pub(super) fn wire(&mut self, ri: usize) {
+    pub(super) fn wire(&mut self, ri: RuleIdx) {
         let r = &self.tree.rules[ri];
         let overwrite = r.overwrite;
         if let (Some(ms), false) = (r.if_matched_sid, overwrite) {
@@ -27,7 +28,7 @@ impl RuleLoader<'_> {
             self.tree.rules[ri].search = Some(Search::Group);
             // Upstream registers the list once per matching *node* (a rule under two
             // parents feeds it twice) and includes the correlation rule itself.
-            for target in 0..self.tree.rules.len() {
+            for target in self.tree.rules.indices() {
                 if g.is_match(&self.tree.rules[target].groups) {
                     for _ in 0..self.tree.nodes_of[target].len() {
                         self.tree.feeds_groups[target].push(ri);
