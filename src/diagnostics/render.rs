@@ -10,7 +10,6 @@
 //!   Actions turns into an annotation on the line.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use super::{Diagnostic, Origin, Severity, Span};
@@ -42,13 +41,13 @@ pub fn wazuh_text(d: &Diagnostic) -> Option<String> {
 pub fn headline(d: &Diagnostic) -> String {
     let mut out = String::new();
     if let Some(s) = &d.span {
-        let _ = match (s.line, s.column) {
-            (0, _) => write!(out, "{}: ", s.file),
-            (l, 0) => write!(out, "{}:{l}: ", s.file),
-            (l, c) => write!(out, "{}:{l}:{c}: ", s.file),
-        };
+        out.push_str(&match (s.line, s.column) {
+            (0, _) => format!("{}: ", s.file),
+            (l, 0) => format!("{}:{l}: ", s.file),
+            (l, c) => format!("{}:{l}:{c}: ", s.file),
+        });
     }
-    let _ = write!(out, "{} {}: {}", d.severity.as_str(), d.code.id(), cut(&d.message));
+    out.push_str(&format!("{} {}: {}", d.severity.as_str(), d.code.id(), cut(&d.message)));
     out
 }
 
@@ -123,21 +122,23 @@ pub fn human(d: &Diagnostic, sources: &mut Sources, color: bool) -> String {
             (l, 0) => format!("{}:{l}:", s.file),
             (l, c) => format!("{}:{l}:{c}:", s.file),
         };
-        let _ = write!(out, "{} ", p.wrap("1", &place));
+        out.push_str(&p.wrap("1", &place));
+        out.push(' ');
     }
-    let _ =
-        writeln!(out, "{} {} {}", p.wrap(sev_color, d.severity.as_str()), p.wrap("1", d.code.id()), cut(&d.message));
+    let (severity, code) = (p.wrap(sev_color, d.severity.as_str()), p.wrap("1", d.code.id()));
+    out.push_str(&format!("{severity} {code} {}\n", cut(&d.message)));
     if let Some(span) = &d.span {
         if let Some((text, lead, carets)) = sources.line(span) {
             let gutter = span.line.to_string();
-            let _ = writeln!(out, "{} {} {text}", p.wrap("1;34", &gutter), p.wrap("1;34", "|"));
+            out.push_str(&format!("{} {} {text}\n", p.wrap("1;34", &gutter), p.wrap("1;34", "|")));
             let pad = " ".repeat(gutter.len());
-            let _ = writeln!(out, "{pad} {} {lead}{}", p.wrap("1;34", "|"), p.wrap(sev_color, &"^".repeat(carets)));
+            let carets = p.wrap(sev_color, &"^".repeat(carets));
+            out.push_str(&format!("{pad} {} {lead}{carets}\n", p.wrap("1;34", "|")));
         }
     }
     let indent = d.span.as_ref().map_or(0, |s| s.line.to_string().len());
     let note = |out: &mut String, label: &str, text: &str| {
-        let _ = writeln!(out, "{} {} {label}: {text}", " ".repeat(indent), p.wrap("1;34", "="));
+        out.push_str(&format!("{} {} {label}: {text}\n", " ".repeat(indent), p.wrap("1;34", "=")));
     };
     if d.origin == Origin::Ours {
         note(&mut out, "note", "logtest's own check; Wazuh does not say this");
