@@ -22,10 +22,11 @@ use crate::rules::{Rule, SameField, Search};
 
 /// An event kept for correlation.
 #[derive(Debug, Clone)]
-pub struct Stored {
-    pub ev: Event,
+pub(crate) struct Stored {
+    /// The event.
+    pub(crate) ev: Event,
     /// Highest correlation level that consumed this event.
-    pub matched: u32,
+    pub(crate) matched: u32,
     /// The latest time of this event and every event stored before it: once
     /// that is out of a window, so is everything older in the list.
     latest: i64,
@@ -33,7 +34,7 @@ pub struct Stored {
 
 /// Per-session correlation state.
 #[derive(Debug, Clone)]
-pub struct Correlation {
+pub(crate) struct Correlation {
     /// Global event list, oldest first; `base` is the sequence number of `events[0]`.
     events: VecDeque<Stored>,
     base: u64,
@@ -76,11 +77,11 @@ const ACCUMULATED: [StaticField; 7] = [
 
 /// What a correlation search found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Searched {
+pub(crate) struct Searched {
     /// Enough qualifying events: the rule fires.
-    pub fired: bool,
+    pub(crate) fired: bool,
     /// Qualifying earlier events counted (the walk stops once enough are found).
-    pub found: u32,
+    pub(crate) found: u32,
 }
 
 /// Maximum entries kept in `previous_output`.
@@ -89,7 +90,7 @@ const MAX_PREVIOUS: usize = 11;
 impl Correlation {
     /// State for a ruleset of `rules` rules whose highest internal frequency is
     /// `max_freq`; `capacity` is `memory_size` (default 8192).
-    pub fn new(rules: usize, max_freq: u32, capacity: usize) -> Correlation {
+    pub(crate) fn new(rules: usize, max_freq: u32, capacity: usize) -> Correlation {
         Correlation {
             events: VecDeque::new(),
             base: 0,
@@ -113,7 +114,7 @@ impl Correlation {
     /// entries expire after 120 s, and every 200th lookup purges the expired ones
     /// (`Accumulate_CleanUp`), so the store stays bounded. A key of 256 bytes or
     /// more does not fit upstream's buffer: such an event is not accumulated.
-    pub fn accumulate(&mut self, ev: &mut Event, decoder_name: &[u8], now: i64) {
+    pub(crate) fn accumulate(&mut self, ev: &mut Event, decoder_name: &[u8], now: i64) {
         const EXPIRE: i64 = 120;
         const PURGE_COUNT: u32 = 200;
         let Some(id) = ev.get_static(StaticField::Id) else { return };
@@ -156,7 +157,7 @@ impl Correlation {
     /// A rule's `ignore="N"` window (upstream's `ignore_time`): the first
     /// alert opens it, alerts inside it are suppressed, the first one after
     /// it closes it and alerts.
-    pub fn ignored(&mut self, rule: RuleIdx, ignore: u32, now: i64) -> bool {
+    pub(crate) fn ignored(&mut self, rule: RuleIdx, ignore: u32, now: i64) -> bool {
         if ignore == 0 {
             return false;
         }
@@ -174,7 +175,7 @@ impl Correlation {
 
     /// `check_diff`: the content a rule saw last for this host, when this
     /// event's differs from it (the first content seen is only stored).
-    pub fn diff(&mut self, host: &[u8], rule_id: u32, log: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn diff(&mut self, host: &[u8], rule_id: u32, log: &[u8]) -> Option<Vec<u8>> {
         let key = (host.to_vec(), rule_id);
         match self.diff_last.get(&key) {
             None => {
@@ -189,7 +190,7 @@ impl Correlation {
     /// `if_fts`: is this first-time-seen key new? For `ids` decoders a key
     /// with more than 14 leading bytes in common with more than two of the
     /// last 32 keys is cut to 14 bytes first (and fails if that was seen).
-    pub fn first_time(&mut self, mut key: Vec<u8>, ids: bool) -> bool {
+    pub(crate) fn first_time(&mut self, mut key: Vec<u8>, ids: bool) -> bool {
         const MIN_SIZE_FOR_STR: usize = 14;
         const LIST_SIZE: usize = 32;
         if self.fts_seen.contains(&key) {
@@ -218,7 +219,7 @@ impl Correlation {
     }
 
     /// Counts a firing of `rule` and returns its `firedtimes`.
-    pub fn fire(&mut self, rule: RuleIdx) -> u32 {
+    pub(crate) fn fire(&mut self, rule: RuleIdx) -> u32 {
         let ft = &mut self.firedtimes[rule];
         *ft += 1;
         *ft
@@ -233,7 +234,7 @@ impl Correlation {
     }
 
     /// Stores an event whose final rule is `rule` (spec rules.md 3.5 steps 8–10).
-    pub fn store(&mut self, ev: Event, matched: u32, rule: RuleIdx, has_sid_list: bool, feeds: &[RuleIdx]) {
+    pub(crate) fn store(&mut self, ev: Event, matched: u32, rule: RuleIdx, has_sid_list: bool, feeds: &[RuleIdx]) {
         let seq = self.base + self.events.len() as u64;
         let latest = self.events.back().map_or(ev.time, |s| s.latest.max(ev.time));
         self.events.push_back(Stored { ev, matched, latest });
@@ -272,7 +273,7 @@ impl Correlation {
     /// event's previous-output list: an entry is recorded only into a slot not
     /// yet filled (by an earlier search of this event), so a nested search
     /// appends after its ancestor's entries. The caller empties it on failure.
-    pub fn search(
+    pub(crate) fn search(
         &mut self,
         rule: &Rule,
         ri: RuleIdx,

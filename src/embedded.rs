@@ -2,7 +2,14 @@
 //! `decoders/`, `ruleset/` and `lists/`, named as they would be in a Wazuh
 //! home (`ruleset/decoders/…`, `ruleset/rules/…`, `etc/lists/…`).
 
-include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+/// The file tables `build.rs` generates: `DECODERS`, `RULES` and `LISTS`,
+/// each `(name, bytes)` in directory order. Private: [`files()`] and [`file()`]
+/// are the way in.
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+use generated::{DECODERS, LISTS, RULES};
 
 use crate::load::config::{AlertSettings, FileRef, RulesetFiles, Source};
 
@@ -25,6 +32,6 @@ pub fn files() -> RulesetFiles {
 }
 
 /// The bytes of an embedded file, by the name it has in the ruleset.
-pub fn file(name: &str) -> Option<&'static [u8]> {
+pub(crate) fn file(name: &str) -> Option<&'static [u8]> {
     DECODERS.iter().chain(RULES.iter()).chain(LISTS.iter()).find(|(n, _)| *n == name).map(|(_, b)| *b)
 }

@@ -14,7 +14,7 @@ use crate::predecode::{Origin, Predecoded};
 
 /// The static fields of an event, in the order alert `data` prints them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StaticField {
+pub(crate) enum StaticField {
     Protocol,
     Action,
     Srcip,
@@ -32,7 +32,8 @@ pub enum StaticField {
 }
 
 impl StaticField {
-    pub const ALL: [StaticField; 14] = [
+    /// Every static field, in `data` order.
+    pub(crate) const ALL: [StaticField; 14] = [
         StaticField::Protocol,
         StaticField::Action,
         StaticField::Srcip,
@@ -50,7 +51,7 @@ impl StaticField {
     ];
 
     /// The key in alert `data` and in decoder `order`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             StaticField::Protocol => "protocol",
             StaticField::Action => "action",
@@ -70,7 +71,7 @@ impl StaticField {
     }
 
     /// Decoder `order` names (case-sensitive; `user` is `dstuser`).
-    pub fn from_order_name(n: &[u8]) -> Option<StaticField> {
+    pub(crate) fn from_order_name(n: &[u8]) -> Option<StaticField> {
         if n == b"user" {
             return Some(StaticField::Dstuser);
         }
@@ -80,7 +81,7 @@ impl StaticField {
 
 /// An interned dynamic-field name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FieldId(pub u32);
+pub struct FieldId(pub(crate) u32);
 
 /// Case-insensitive name → id table, filled at load, read-only afterwards.
 #[derive(Debug, Clone, Default)]
@@ -95,7 +96,7 @@ impl FieldNames {
     }
 
     /// Interns a name (load time only).
-    pub fn intern(&mut self, name: &[u8]) -> FieldId {
+    pub(crate) fn intern(&mut self, name: &[u8]) -> FieldId {
         let k = Self::key(name);
         if let Some(id) = self.map.get(&k) {
             return *id;
@@ -107,7 +108,7 @@ impl FieldNames {
     }
 
     /// Looks a name up without allocating for short names.
-    pub fn get(&self, name: &[u8]) -> Option<FieldId> {
+    pub(crate) fn get(&self, name: &[u8]) -> Option<FieldId> {
         let mut buf = [0u8; 128];
         if name.len() <= buf.len() {
             let b = &mut buf[..name.len()];
@@ -119,66 +120,80 @@ impl FieldNames {
         }
     }
 
-    pub fn len(&self) -> usize {
+    /// Number of interned names.
+    pub(crate) fn len(&self) -> usize {
         self.names.len()
     }
 
+    /// Whether no name is interned.
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
     }
 
-    pub fn name(&self, id: FieldId) -> &[u8] {
+    /// The name of an id, as first interned (empty for an unknown id).
+    pub(crate) fn name(&self, id: FieldId) -> &[u8] {
         self.names.get(id.0 as usize).map(|b| &b[..]).unwrap_or(b"")
     }
 }
 
 /// One dynamic field.
 #[derive(Debug, Clone)]
-pub struct DynField {
-    pub name: Box<[u8]>,
-    pub value: Vec<u8>,
+pub(crate) struct DynField {
+    /// The `order` name or JSON path (dotted), as written.
+    pub(crate) name: Box<[u8]>,
+    /// The value (JSON values flattened to text).
+    pub(crate) value: Vec<u8>,
 }
 
 /// A decoded event.
 #[derive(Debug, Clone, Default)]
 pub struct Event {
     /// The log text as received (after `<Q>:<location>:`).
-    pub full_log: Vec<u8>,
-    pub pre: Predecoded,
+    pub(crate) full_log: Vec<u8>,
+    /// What pre-decoding found in `full_log` (timestamp, hostname, program name, `log`), as ranges
+    /// of it.
+    pub(crate) pre: Predecoded,
     /// Raw (unescaped) location as received.
-    pub location: Vec<u8>,
-    pub agent_id: Vec<u8>,
+    pub(crate) location: Vec<u8>,
+    /// `"000"` for manager-local events, else the id from an `[id] (name) ip->file` location.
+    pub(crate) agent_id: Vec<u8>,
     /// The event's hostname (agent name, syslog host or manager name).
     pub hostname: Vec<u8>,
     /// Index of the decoder whose info the event carries (name, type, parent).
-    pub decoder: Option<crate::index::DecoderIdx>,
+    pub(crate) decoder: Option<crate::index::DecoderIdx>,
     /// The decoder's `<type>` (selects the rule root).
-    pub decoder_type: crate::decode::DecoderType,
-    pub statics: [Option<Vec<u8>>; 14],
-    pub dynamic: Vec<DynField>,
+    pub(crate) decoder_type: crate::decode::DecoderType,
+    /// The static fields, indexed by [`StaticField`].
+    pub(crate) statics: [Option<Vec<u8>>; 14],
+    /// Dynamic fields in the order decoders set them (duplicates kept; lookups take the first).
+    pub(crate) dynamic: Vec<DynField>,
     /// FieldId → index into `dynamic` of its first occurrence (`u32::MAX` = none).
-    pub field_index: Vec<u32>,
-    /// Reception time: seconds since the epoch and nanoseconds.
-    pub time: i64,
-    pub nanos: u32,
+    pub(crate) field_index: Vec<u32>,
+    /// The event's time on the session's clock (arrival, or an event field): seconds since the
+    /// epoch.
+    pub(crate) time: i64,
+    /// Nanoseconds of [`Event::time`] (only the alert timestamp shows them).
+    pub(crate) nanos: u32,
     /// GeoIP of `srcip`/`dstip` (`"US / California"`), only with a GeoIP database
     /// (see [`crate::geoip`]); upstream `Eventinfo.srcgeoip`/`dstgeoip`.
-    pub srcgeoip: Option<Vec<u8>>,
-    pub dstgeoip: Option<Vec<u8>>,
+    pub(crate) srcgeoip: Option<Vec<u8>>,
+    /// GeoIP of `dstip`, as [`Event::srcgeoip`].
+    pub(crate) dstgeoip: Option<Vec<u8>>,
     /// Id of the rule a forwarded alert carries (set by `OSSECAlert_Decoder`
     /// only when the id is in the rules hash); rule evaluation then reports
     /// that rule instead of matching.
-    pub forwarded_rule: Option<u32>,
+    pub(crate) forwarded_rule: Option<u32>,
 }
 
 impl Event {
-    pub fn new(origin: Origin, full_log: Vec<u8>) -> Event {
+    /// An event from a parsed location and the log text: pre-decoded, not yet decoded.
+    pub(crate) fn new(origin: Origin, full_log: Vec<u8>) -> Event {
         let pre = crate::predecode::predecode(&full_log);
         Event { full_log, pre, location: origin.location, agent_id: origin.agent_id, ..Default::default() }
     }
 
     /// The text decoders and rules match against.
-    pub fn log(&self) -> &[u8] {
+    pub(crate) fn log(&self) -> &[u8] {
         self.full_log.get(self.pre.log.clone()).unwrap_or(b"")
     }
 
@@ -186,35 +201,39 @@ impl Event {
         r.as_ref().and_then(|r| self.full_log.get(r.clone()))
     }
 
-    pub fn program_name(&self) -> Option<&[u8]> {
+    /// The pre-decoded program name (possibly empty, which is not the same as absent).
+    pub(crate) fn program_name(&self) -> Option<&[u8]> {
         self.range(&self.pre.program_name)
     }
 
-    pub fn dec_timestamp(&self) -> Option<&[u8]> {
+    /// The pre-decoded timestamp text.
+    pub(crate) fn dec_timestamp(&self) -> Option<&[u8]> {
         self.range(&self.pre.timestamp)
     }
 
-    pub fn get_static(&self, f: StaticField) -> Option<&[u8]> {
+    /// A static field.
+    pub(crate) fn get_static(&self, f: StaticField) -> Option<&[u8]> {
         self.statics[f as usize].as_deref()
     }
 
-    pub fn set_static(&mut self, f: StaticField, v: Vec<u8>) {
+    /// Sets a static field (a later decoder overwrites an earlier value).
+    pub(crate) fn set_static(&mut self, f: StaticField, v: Vec<u8>) {
         self.statics[f as usize] = Some(v);
     }
 
     /// The first dynamic field with this interned name.
-    pub fn field(&self, id: FieldId) -> Option<&[u8]> {
+    pub(crate) fn field(&self, id: FieldId) -> Option<&[u8]> {
         let i = *self.field_index.get(id.0 as usize)?;
         self.dynamic.get(i as usize).map(|f| f.value.as_slice())
     }
 
     /// The first dynamic field with this name (case-insensitive), without the index.
-    pub fn field_by_name(&self, name: &[u8]) -> Option<&[u8]> {
+    pub(crate) fn field_by_name(&self, name: &[u8]) -> Option<&[u8]> {
         self.dynamic.iter().find(|f| f.name.eq_ignore_ascii_case(name)).map(|f| f.value.as_slice())
     }
 
     /// Builds `field_index` after decoding.
-    pub fn index_fields(&mut self, names: &FieldNames) {
+    pub(crate) fn index_fields(&mut self, names: &FieldNames) {
         self.field_index.clear();
         self.field_index.resize(names.len(), u32::MAX);
         for (i, f) in self.dynamic.iter().enumerate() {

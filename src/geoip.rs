@@ -29,8 +29,10 @@ use maxminddb::{path, Reader};
 #[derive(Debug, thiserror::Error)]
 #[error("cannot open GeoIP database '{path}': {reason}")]
 pub struct GeoIpError {
-    pub path: PathBuf,
-    pub reason: String,
+    /// The file.
+    pub(crate) path: PathBuf,
+    /// What went wrong.
+    pub(crate) reason: String,
 }
 
 /// An open MaxMind DB, shared (read-only) by every session.
@@ -62,12 +64,13 @@ impl GeoIp {
     }
 
     /// A database from its bytes (the path in errors and `Debug` is empty).
-    pub fn from_bytes(buf: Vec<u8>) -> Result<GeoIp, GeoIpError> {
+    pub(crate) fn from_bytes(buf: Vec<u8>) -> Result<GeoIp, GeoIpError> {
         let reader = Reader::from_source(buf)
             .map_err(|e| GeoIpError { path: PathBuf::new(), reason: format!("not a MaxMind DB (.mmdb) file: {e}") })?;
         Ok(GeoIp { reader, path: PathBuf::new() })
     }
 
+    /// The file the database was read from (empty for [`GeoIp::from_bytes`]).
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -78,13 +81,13 @@ impl GeoIp {
     }
 
     /// `GetGeoInfobyIP`: the geoip value of an address as the decoders see it.
-    pub fn lookup(&self, ip: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn lookup(&self, ip: &[u8]) -> Option<Vec<u8>> {
         let addr = inet_addr(ip)?;
         self.lookup_addr(addr)
     }
 
     /// The geoip value of an IPv4 address.
-    pub fn lookup_addr(&self, addr: Ipv4Addr) -> Option<Vec<u8>> {
+    pub(crate) fn lookup_addr(&self, addr: Ipv4Addr) -> Option<Vec<u8>> {
         let r = self.reader.lookup(IpAddr::V4(addr)).ok()?;
         if !r.has_data() {
             return None;
@@ -109,7 +112,7 @@ impl GeoIp {
 
     /// Fills `srcgeoip`/`dstgeoip` from the event's `srcip`/`dstip` after decoding
     /// (before the accumulator, whose copied addresses are not looked up).
-    pub fn fill(&self, ev: &mut crate::event::Event) {
+    pub(crate) fn fill(&self, ev: &mut crate::event::Event) {
         use crate::event::StaticField;
         if ev.srcgeoip.is_none() {
             ev.srcgeoip = ev.get_static(StaticField::Srcip).and_then(|ip| self.lookup(ip));
@@ -124,7 +127,7 @@ impl GeoIp {
 /// decimal, octal (`0…`) or hex (`0x…`); the last part fills the remaining
 /// bytes (`a`, `a.b` 8.24, `a.b.c` 8.8.16); trailing whitespace (and anything
 /// after it) is ignored.
-pub fn inet_addr(s: &[u8]) -> Option<Ipv4Addr> {
+pub(crate) fn inet_addr(s: &[u8]) -> Option<Ipv4Addr> {
     const MAX: [u64; 4] = [0xffff_ffff, 0xff_ffff, 0xffff, 0xff];
     let mut parts: Vec<u64> = Vec::with_capacity(4);
     let mut i = 0;

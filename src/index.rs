@@ -7,7 +7,9 @@ use std::marker::PhantomData;
 
 /// A position in an [`IdxVec`].
 pub trait Idx: Copy + Eq + std::fmt::Debug {
+    /// The index of position `i` (panics past `u32::MAX` elements).
     fn new(i: usize) -> Self;
+    /// The position.
     fn index(self) -> usize;
 }
 
@@ -61,56 +63,64 @@ impl<I: Idx, T> Default for IdxVec<I, T> {
 }
 
 impl<I: Idx, T> IdxVec<I, T> {
+    /// An empty vector.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Appends and returns the new element's index.
-    pub fn push(&mut self, item: T) -> I {
+    pub(crate) fn push(&mut self, item: T) -> I {
         self.items.push(item);
         I::new(self.items.len() - 1)
     }
 
-    pub fn pop(&mut self) -> Option<T> {
+    /// Removes the last element.
+    pub(crate) fn pop(&mut self) -> Option<T> {
         self.items.pop()
     }
 
-    pub fn truncate(&mut self, len: usize) {
+    /// Keeps the first `len` elements.
+    pub(crate) fn truncate(&mut self, len: usize) {
         self.items.truncate(len);
     }
 
+    /// Number of elements.
     pub fn len(&self) -> usize {
         self.items.len()
     }
 
+    /// Whether there are no elements.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
 
     /// The index the next pushed element gets.
-    pub fn next_index(&self) -> I {
+    pub(crate) fn next_index(&self) -> I {
         I::new(self.items.len())
     }
 
-    pub fn get(&self, i: I) -> Option<&T> {
+    /// The element at `i`, if any.
+    pub(crate) fn get(&self, i: I) -> Option<&T> {
         self.items.get(i.index())
     }
 
-    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+    /// The elements, in order.
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, T> {
         self.items.iter()
     }
 
+    /// The elements, mutably, in order.
     pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, T> {
         self.items.iter_mut()
     }
 
     /// Elements with their indices.
-    pub fn iter_enumerated(&self) -> impl Iterator<Item = (I, &T)> {
+    pub(crate) fn iter_enumerated(&self) -> impl Iterator<Item = (I, &T)> {
         self.items.iter().enumerate().map(|(i, t)| (I::new(i), t))
     }
 
     /// Every index, in order.
-    pub fn indices(&self) -> impl Iterator<Item = I> {
+    pub(crate) fn indices(&self) -> impl Iterator<Item = I> {
         (0..self.items.len()).map(I::new)
     }
 }

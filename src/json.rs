@@ -49,16 +49,22 @@
 /// A JSON value. Strings and keys are bytes (never containing NUL when produced by the parser).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Json {
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A number, as cJSON's `valuedouble` (the printers derive `valueint` from it).
     Number(f64),
+    /// A string: raw bytes, not necessarily UTF-8.
     String(Vec<u8>),
+    /// An array.
     Array(Vec<Json>),
+    /// An object: members in document order, duplicate keys kept.
     Object(Vec<(Vec<u8>, Json)>),
 }
 
 /// cJSON's `CJSON_NESTING_LIMIT`.
-pub const NESTING_LIMIT: usize = 1000;
+pub(crate) const NESTING_LIMIT: usize = 1000;
 
 /// Wazuh's `OS_MAXSTR` (the CSV array buffer size in `readJSON`).
 const OS_MAXSTR: usize = 65536;
@@ -69,7 +75,7 @@ const OS_MAXSTR: usize = 65536;
 
 /// `cJSON_Parse`: leading whitespace allowed, trailing garbage ignored, nesting limit 1000,
 /// duplicate keys kept in order. `None` if invalid.
-pub fn parse_prefix(input: &[u8]) -> Option<Json> {
+pub(crate) fn parse_prefix(input: &[u8]) -> Option<Json> {
     parse_with_end(input).map(|(v, _)| v)
 }
 
@@ -88,7 +94,7 @@ pub fn parse_complete(input: &[u8]) -> Option<Json> {
 
 /// Parses like `cJSON_ParseWithOpts(value, &end, 0)` and also returns the offset just after the
 /// parsed value (the `return_parse_end` pointer), relative to the start of `input`.
-pub fn parse_with_end(input: &[u8]) -> Option<(Json, usize)> {
+pub(crate) fn parse_with_end(input: &[u8]) -> Option<(Json, usize)> {
     let s = c_str(input);
     let mut p = 0;
     if s.len() >= 4 && s.starts_with(b"\xEF\xBB\xBF") {
@@ -431,7 +437,7 @@ fn strtod_prefix(b: &[u8]) -> Option<(f64, usize)> {
 
 /// cJSON's `valueint` for a number: saturated to `[INT_MIN, INT_MAX]`, truncated toward zero.
 /// (NaN gives `INT_MIN`, what x86 `cvttsd2si` gives for C's undefined `(int)NaN`.)
-pub fn cjson_valueint(d: f64) -> i32 {
+pub(crate) fn cjson_valueint(d: f64) -> i32 {
     if d >= i32::MAX as f64 {
         i32::MAX
     } else if d <= i32::MIN as f64 || d.is_nan() {
@@ -442,7 +448,7 @@ pub fn cjson_valueint(d: f64) -> i32 {
 }
 
 /// cJSON `print_number` text for `d`.
-pub fn cjson_number(d: f64) -> String {
+pub(crate) fn cjson_number(d: f64) -> String {
     if d.is_nan() || d.is_infinite() {
         return "null".to_string();
     }
@@ -531,7 +537,7 @@ fn c_format_f(d: f64) -> String {
 
 /// Wazuh JSON_Decoder scalar number formatting: `%i` of the saturated valueint when
 /// `valuedouble == valueint`, else `%f` truncated to 63 bytes (`snprintf(buf, 64, ...)`).
-pub fn wazuh_number(d: f64) -> String {
+pub(crate) fn wazuh_number(d: f64) -> String {
     let (mut s, _) = wazuh_number_full(d);
     s.truncate(63);
     s
@@ -552,7 +558,7 @@ fn wazuh_number_full(d: f64) -> (String, bool) {
 // ---------------------------------------------------------------------------------------------
 
 /// cJSON `print_string_ptr`: the bytes up to the first NUL, quoted and escaped.
-pub fn write_json_string(s: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn write_json_string(s: &[u8], out: &mut Vec<u8>) {
     let s = c_str(s);
     out.push(b'"');
     for &c in s {
@@ -592,16 +598,18 @@ impl Json {
     }
 
     /// `cJSON_Print` (tabs and newlines): exactly what the JSON decoder stores for arrays.
-    pub fn write_formatted(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write_formatted(&self, out: &mut Vec<u8>) {
         self.write(out, true);
     }
 
+    /// `cJSON_PrintUnformatted` into a new buffer.
     pub fn to_unformatted(&self) -> Vec<u8> {
         let mut v = Vec::new();
         self.write_unformatted(&mut v);
         v
     }
 
+    /// `cJSON_Print` into a new buffer.
     pub fn to_formatted(&self) -> Vec<u8> {
         let mut v = Vec::new();
         self.write_formatted(&mut v);
@@ -698,6 +706,7 @@ impl Json {
         }
     }
 
+    /// [`Json::get_ci`], mutably.
     pub fn get_ci_mut(&mut self, key: &[u8]) -> Option<&mut Json> {
         match self {
             Json::Object(m) => m.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v),
@@ -713,6 +722,7 @@ impl Json {
         }
     }
 
+    /// [`Json::get`], mutably.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Json> {
         match self {
             Json::Object(m) => m.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v),
@@ -751,6 +761,7 @@ impl Json {
         }
     }
 
+    /// The value of a number.
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Json::Number(d) => Some(*d),
@@ -758,10 +769,12 @@ impl Json {
         }
     }
 
+    /// Whether this is an object.
     pub fn is_object(&self) -> bool {
         matches!(self, Json::Object(_))
     }
 
+    /// An empty object (`cJSON_CreateObject`).
     pub fn new_object() -> Json {
         Json::Object(Vec::new())
     }
@@ -793,7 +806,7 @@ impl Json {
 ///   63 bytes but the buffer offset advances by the full length, so nothing after it is visible.
 ///
 /// Static-field capture (`fillData`) is the caller's job.
-pub fn flatten(root: Json, null_discard: bool, csv_arrays: bool, emit: &mut dyn FnMut(&[u8], Vec<u8>)) {
+pub(crate) fn flatten(root: Json, null_discard: bool, csv_arrays: bool, emit: &mut dyn FnMut(&[u8], Vec<u8>)) {
     let Json::Object(members) = root else { return };
     // The tree is consumed, so string values move into the fields without a copy, and one
     // key buffer is reused: each level remembers the length of its prefix.

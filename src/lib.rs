@@ -10,7 +10,13 @@
 //! one logtest session (or one analysisd), so tests and parallel runs share
 //! one ruleset across many cheap sessions.
 
-pub mod correlate;
+#![warn(missing_docs)]
+// Module docs explain their internals too, linking crate-private items:
+// `cargo doc --document-private-items` resolves those links.
+#![allow(rustdoc::private_intra_doc_links)]
+
+pub mod analysis;
+pub(crate) mod correlate;
 pub mod decode;
 pub mod diagnostics;
 pub mod embedded;
@@ -26,7 +32,7 @@ pub mod mitre;
 pub mod output;
 pub mod predecode;
 pub mod rules;
-pub mod ruleset;
+pub(crate) mod ruleset;
 pub mod session;
 pub mod testing;
 

@@ -14,22 +14,22 @@ use crate::matcher::OsMatch;
 #[derive(Debug, Clone, Default)]
 pub struct CdbList {
     /// The path the list was declared with (what rules' `<list>` refer to).
-    pub name: String,
+    pub(crate) name: String,
     /// For a list given on the command line (`--lists`): its canonical path,
     /// so a rule may name it by any path to the same file.
-    pub canonical: Option<std::path::PathBuf>,
+    pub(crate) canonical: Option<std::path::PathBuf>,
     map: HashMap<Box<[u8]>, Box<[u8]>>,
 }
 
 impl CdbList {
     /// Records that the list was given on the command line as `path`.
-    pub fn given_as(mut self, path: Option<&std::path::Path>) -> CdbList {
+    pub(crate) fn given_as(mut self, path: Option<&std::path::Path>) -> CdbList {
         self.canonical = path.and_then(|p| std::fs::canonicalize(p).ok());
         self
     }
 
     /// Parses the text form.
-    pub fn parse(name: &str, text: &[u8]) -> CdbList {
+    pub(crate) fn parse(name: &str, text: &[u8]) -> CdbList {
         let mut map: HashMap<Box<[u8]>, Box<[u8]>> = HashMap::new();
         for raw in text.split(|&b| b == b'\n') {
             let line = match raw.iter().position(|&b| b == b'\r') {
@@ -43,20 +43,28 @@ impl CdbList {
         CdbList { name: name.to_string(), canonical: None, map }
     }
 
+    /// Number of keys.
     pub fn len(&self) -> usize {
         self.map.len()
     }
 
+    /// Every key (in no particular order).
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.map.keys().map(|k| &k[..])
+    }
+
+    /// Whether the list has no key.
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
 
-    pub fn get(&self, key: &[u8]) -> Option<&[u8]> {
+    /// The value stored for `key` (exact, case-sensitive).
+    pub(crate) fn get(&self, key: &[u8]) -> Option<&[u8]> {
         self.map.get(key).map(|v| &v[..])
     }
 
     /// Address lookup: the full value, then the value cut after each `.` from the right.
-    pub fn get_address(&self, value: &[u8]) -> Option<&[u8]> {
+    pub(crate) fn get_address(&self, value: &[u8]) -> Option<&[u8]> {
         if let Some(v) = self.get(value) {
             return Some(v);
         }
@@ -98,17 +106,25 @@ fn parse_line(line: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// How a rule `<list>` looks a value up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lookup {
+pub(crate) enum Lookup {
+    /// `match_key` (default): the value is a key.
     MatchKey,
+    /// `not_match_key`: the value is not a key.
     NotMatchKey,
+    /// `match_key_value`: the value is a key and `check_value` matches the key's value.
     MatchKeyValue,
+    /// `address_match_key`: the value, or a prefix of it that ends in `.`, is a key (no CIDR).
     AddressMatchKey,
+    /// `not_address_match_key`: the negation of `address_match_key`.
     NotAddressMatchKey,
+    /// `address_match_key_value`, with upstream's inverted sense: false only when an address key is
+    /// found and `check_value` matches its value.
     AddressMatchKeyValue,
 }
 
 impl Lookup {
-    pub fn from_attr(v: &[u8]) -> Option<Lookup> {
+    /// The `lookup` attribute value (case-insensitive).
+    pub(crate) fn from_attr(v: &[u8]) -> Option<Lookup> {
         let v = v.to_ascii_lowercase();
         Some(match v.as_slice() {
             b"match_key" => Lookup::MatchKey,
@@ -123,7 +139,7 @@ impl Lookup {
 }
 
 /// Evaluates one lookup of `value` in `list` (spec decoding.md 8.3).
-pub fn lookup(list: &CdbList, how: Lookup, check: Option<&OsMatch>, value: &[u8]) -> bool {
+pub(crate) fn lookup(list: &CdbList, how: Lookup, check: Option<&OsMatch>, value: &[u8]) -> bool {
     match how {
         Lookup::MatchKey => list.get(value).is_some(),
         Lookup::NotMatchKey => list.get(value).is_none(),

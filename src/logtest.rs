@@ -43,10 +43,10 @@ pub struct Reply {
 
 /// The largest request wazuh-analysisd reads (`OS_RecvSecureTCP(…, OS_MAXSTR - 1)`):
 /// a bigger one is answered with [`oversize_response`] and not processed.
-pub const MAX_REQUEST: usize = 65535;
+pub(crate) const MAX_REQUEST: usize = 65535;
 
 /// The reply to a request over [`MAX_REQUEST`] bytes (the whole response, not a `data` object).
-pub fn oversize_response() -> Json {
+pub(crate) fn oversize_response() -> Json {
     Json::Object(vec![
         (
             b"message".to_vec(),
@@ -61,7 +61,7 @@ pub fn oversize_response() -> Json {
 /// separators and `ensure_ascii`, keys in the client's order (`token` only
 /// once the session has one). Bytes that are not UTF-8 count as the lone
 /// surrogates Python's `surrogateescape` makes of them.
-pub fn client_request_len(location: &[u8], event: &[u8], token: Option<&str>, rules_debug: bool) -> usize {
+pub(crate) fn client_request_len(location: &[u8], event: &[u8], token: Option<&str>, rules_debug: bool) -> usize {
     let head = r#"{"version": 1, "origin": {"name": "wazuh-logtest", "module": "wazuh-logtest"}, "command": "log_processing", "parameters": {"location": , "log_format": "syslog", "event": }}"#;
     let mut n = head.len() + json_dumps_len(location) + json_dumps_len(event);
     if let Some(t) = token {
@@ -133,6 +133,8 @@ enum State {
 }
 
 impl LogtestSession {
+    /// A session with this token. A ruleset that gave a Wazuh `ERROR:` while loading makes a
+    /// session that refuses every request, as analysisd does.
     pub fn new(rs: Arc<Ruleset>, opts: SessionOptions, token: String) -> LogtestSession {
         let pending = session_start_messages(&rs, &token);
         let broken = rs.diagnostics.iter().any(|d| {
@@ -151,6 +153,7 @@ impl LogtestSession {
         LogtestSession { state, token: String::new(), pending: None, client_token: false }
     }
 
+    /// The session token.
     pub fn token(&self) -> &str {
         &self.token
     }

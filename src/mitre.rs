@@ -9,20 +9,24 @@ use std::collections::HashMap;
 
 /// One technique.
 #[derive(Debug, Clone)]
-pub struct Technique {
-    pub name: String,
-    pub tactics: Vec<String>,
+pub(crate) struct Technique {
+    /// The technique name (`rule.mitre.technique`).
+    pub(crate) name: String,
+    /// The names of its tactics.
+    pub(crate) tactics: Vec<String>,
 }
 
 /// Technique id → name and tactics; tactic id → name.
 #[derive(Debug, Clone, Default)]
 pub struct MitreDb {
-    pub tactics: HashMap<String, String>,
-    pub techniques: HashMap<String, Technique>,
+    /// Tactic id → name.
+    pub(crate) tactics: HashMap<String, String>,
+    /// Technique id → technique.
+    pub(crate) techniques: HashMap<String, Technique>,
 }
 
 /// The table embedded in the binary.
-pub const EMBEDDED: &str = include_str!("../data/mitre/enterprise-attack.json");
+pub(crate) const EMBEDDED: &str = include_str!("../data/mitre/enterprise-attack.json");
 
 impl MitreDb {
     /// Parses a table.
@@ -57,14 +61,17 @@ impl MitreDb {
 
 /// `rule.mitre` content: ids, tactic names, technique names.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MitreOut {
-    pub id: Vec<String>,
-    pub tactic: Vec<String>,
-    pub technique: Vec<String>,
+pub(crate) struct MitreOut {
+    /// Technique ids.
+    pub(crate) id: Vec<String>,
+    /// Tactic names, each once.
+    pub(crate) tactic: Vec<String>,
+    /// Technique names.
+    pub(crate) technique: Vec<String>,
 }
 
 /// Resolves a rule's references; warnings go to `messages`.
-pub fn resolve(db: &MitreDb, refs: &crate::rules::MitreRefs, messages: &mut Vec<String>) -> Option<MitreOut> {
+pub(crate) fn resolve(db: &MitreDb, refs: &crate::rules::MitreRefs, messages: &mut Vec<String>) -> Option<MitreOut> {
     let mut out = MitreOut::default();
     if !refs.pairs.is_empty() {
         for (tactic_id, tech_id) in &refs.pairs {

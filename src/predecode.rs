@@ -65,7 +65,7 @@ use std::fmt;
 use std::ops::Range;
 
 /// The escape byte of queue locations.
-pub const ESCAPE: u8 = b'|';
+pub(crate) const ESCAPE: u8 = b'|';
 /// The longest queue message wazuh-analysisd reads (`OS_RecvUnix(…, OS_MAXSTR)`
 /// keeps `OS_MAXSTR - 1` bytes): `<queue>:<location>:<log>` beyond it is cut.
 pub const MAX_QUEUE_MESSAGE: usize = 65535;
@@ -77,11 +77,11 @@ pub fn check_location(location: &[u8]) -> Result<(), IntakeError> {
 }
 
 /// Maximum length of an unescaped location (`loc_buff[OS_SIZE_8192 + OS_SIZE_256 + 3]` minus NUL).
-pub const MAX_LOCATION: usize = 8192 + 256 + 2;
+pub(crate) const MAX_LOCATION: usize = 8192 + 256 + 2;
 /// Maximum length of the escaped logtest location (`loc_buff[OS_BUFFER_SIZE + 1]` minus NUL).
-pub const MAX_LOGTEST_ESCAPED_LOCATION: usize = 2048;
+pub(crate) const MAX_LOGTEST_ESCAPED_LOCATION: usize = 2048;
 /// Agent id of manager-local events.
-pub const MANAGER_AGENT_ID: &[u8] = b"000";
+pub(crate) const MANAGER_AGENT_ID: &[u8] = b"000";
 /// `MAX_STRING - 1` of json_extended.c: `W_JSON_ParseLocation` works on a copy this long.
 const OUTPUT_LOCATION_MAX: usize = 1023;
 
@@ -89,15 +89,15 @@ const OUTPUT_LOCATION_MAX: usize = 1023;
 /// All values are byte ranges into the log text (`full_log`), because upstream only ever writes
 /// NUL terminators into a copy.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Predecoded {
+pub(crate) struct Predecoded {
     /// `dec_timestamp`.
-    pub timestamp: Option<Range<usize>>,
+    pub(crate) timestamp: Option<Range<usize>>,
     /// Syslog-header (or OS X ASL `[Host]`) hostname; may be an empty range (present but `""`).
-    pub hostname: Option<Range<usize>>,
+    pub(crate) hostname: Option<Range<usize>>,
     /// Program name; may be an empty range (present, `""`).
-    pub program_name: Option<Range<usize>>,
+    pub(crate) program_name: Option<Range<usize>>,
     /// What decoders and rules match against.
-    pub log: Range<usize>,
+    pub(crate) log: Range<usize>,
 }
 
 /// The event's origin, from the (unescaped) location (spec 1.2).
@@ -200,7 +200,7 @@ fn find_unescaped_colon(s: &[u8]) -> Option<usize> {
 
 /// `wstr_unescape(loc_buff, 8451, s, '|')`: `||` → `|`, `|X` → `X`, a trailing lone `|` is
 /// kept; the result is cut at [`MAX_LOCATION`] bytes.
-pub fn unescape_location(escaped: &[u8]) -> Vec<u8> {
+pub(crate) fn unescape_location(escaped: &[u8]) -> Vec<u8> {
     let s = c_str(escaped);
     let mut out = Vec::with_capacity(s.len().min(MAX_LOCATION));
     let mut i = 0;
@@ -233,7 +233,7 @@ pub fn unescape_location(escaped: &[u8]) -> Vec<u8> {
 /// Truncation as upstream: the output never exceeds 2048 bytes; an escape pair is only written
 /// while fewer than 2047 bytes (pair included: at most 2048) are used, a reserved byte that
 /// does not fit is dropped together with the rest, and plain bytes fill up to 2048.
-pub fn escape_location(location: &[u8]) -> Vec<u8> {
+pub(crate) fn escape_location(location: &[u8]) -> Vec<u8> {
     const DST_SIZE: usize = MAX_LOGTEST_ESCAPED_LOCATION + 1;
     let s = c_str(location);
     let mut out: Vec<u8> = Vec::with_capacity(s.len().min(MAX_LOGTEST_ESCAPED_LOCATION));
@@ -288,7 +288,7 @@ pub fn logtest_message(location: &[u8], event: &[u8]) -> Vec<u8> {
 ///   between the leading `(` and the first `)`, `""` without `(` or `)`).
 /// * `[` without `]`: [`IntakeError::Malformed`].
 /// * anything else: `agent_id = "000"`, location verbatim, `agent_hostname = None`.
-pub fn parse_location(unescaped: &[u8]) -> Result<Origin, IntakeError> {
+pub(crate) fn parse_location(unescaped: &[u8]) -> Result<Origin, IntakeError> {
     let loc = c_str(unescaped);
     let Some(inner) = loc.strip_prefix(b"[") else {
         return Ok(Origin { location: loc.to_vec(), agent_id: MANAGER_AGENT_ID.to_vec(), agent_hostname: None });
@@ -326,7 +326,7 @@ pub fn parse_queue_message(msg: &[u8]) -> Result<(Origin, Range<usize>), IntakeE
 /// agent events → the agent name from the location, **even when the log has a syslog header
 /// host** (trap 14); otherwise the pre-decoded hostname if present (even `""`), else the
 /// manager's short hostname (`gethostname()` up to the first `.`, or `wazuh-server`).
-pub fn event_hostname<'a>(
+pub(crate) fn event_hostname<'a>(
     origin: &'a Origin,
     pre: &Predecoded,
     full_log: &'a [u8],
@@ -342,7 +342,7 @@ pub fn event_hostname<'a>(
 /// locations starting with `(` the part after the first `>` (`None`, i.e. key omitted, if there
 /// is none), else verbatim. Upstream works on a 1023-byte copy in the `(` case, so a `>` past
 /// byte 1023 is not seen and the result is cut there.
-pub fn output_location(location: &[u8]) -> Option<&[u8]> {
+pub(crate) fn output_location(location: &[u8]) -> Option<&[u8]> {
     let loc = c_str(location);
     if loc.first() != Some(&b'(') {
         return Some(loc);
@@ -355,7 +355,7 @@ pub fn output_location(location: &[u8]) -> Option<&[u8]> {
 /// `predecoder.hostname` of the output (json_extended.c `W_JSON_ParseHostname`): group 1 of the
 /// POSIX ERE `^[A-Z][a-z][a-z] [ 0123][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9] ([^ ]+)` applied
 /// to `full_log` (C locale: ASCII classes, `[^ ]` is every byte but the space).
-pub fn header_hostname(full_log: &[u8]) -> Option<Range<usize>> {
+pub(crate) fn header_hostname(full_log: &[u8]) -> Option<Range<usize>> {
     let s = c_str(full_log);
     let digit = |i: usize| s.get(i).is_some_and(|c| c.is_ascii_digit());
     let is = |i: usize, c: u8| s.get(i) == Some(&c);
@@ -603,7 +603,7 @@ struct Found {
 ///   space skipped), by `[digits]:` (one optional space skipped) or `[digits] `, or AIX style
 ///   `|facility:severity name` (see the spec 2.3); otherwise absent, `log` at the would-be name;
 /// * after an accepted program name (or Solaris), `[ID ...] ` is skipped.
-pub fn predecode(full_log: &[u8]) -> Predecoded {
+pub(crate) fn predecode(full_log: &[u8]) -> Predecoded {
     let text = c_str(full_log);
     let mut w = Work::new(text);
     let header = Header::new(text);

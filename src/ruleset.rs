@@ -14,21 +14,30 @@ use crate::load::{LoadError, LoadFailure};
 use crate::mitre::{self, MitreDb, MitreOut};
 use crate::rules::RuleTree;
 
-/// A loaded ruleset.
+/// A loaded ruleset: decoders, lists and the rule tree, with the field names they refer to. It
+/// never changes once built; sessions share it behind an `Arc`.
 #[derive(Debug, Clone)]
 pub struct Ruleset {
-    pub decoders: Decoders,
-    pub lists: IdxVec<ListIdx, CdbList>,
+    /// The decoders.
+    pub(crate) decoders: Decoders,
+    /// The CDB lists, in `<ruleset>` order (rules' `<list>` refer to them by index).
+    pub(crate) lists: IdxVec<ListIdx, CdbList>,
+    /// The rules and their tree.
     pub rules: RuleTree,
-    pub fields: FieldNames,
-    pub alerts: AlertSettings,
+    /// The dynamic field names rules refer to, interned at load.
+    pub(crate) fields: FieldNames,
+    /// The `<alerts>` levels.
+    pub(crate) alerts: AlertSettings,
     /// Per rule: its resolved `rule.mitre` and the warnings resolving it gave.
-    pub mitre: IdxVec<RuleIdx, (Option<MitreOut>, Vec<String>)>,
+    pub(crate) mitre: IdxVec<RuleIdx, (Option<MitreOut>, Vec<String>)>,
     /// Non-fatal load messages, in load order.
     pub diagnostics: Vec<Diagnostic>,
-    pub origin: String,
-    pub decoder_files: usize,
-    pub rule_files: usize,
+    /// Where the files came from, for humans.
+    pub(crate) origin: String,
+    /// How many decoder files were named.
+    pub(crate) decoder_files: usize,
+    /// How many rule files were named.
+    pub(crate) rule_files: usize,
 }
 
 fn missing(file: &SourceFile) -> Diagnostic {
@@ -135,8 +144,8 @@ impl Ruleset {
     }
 
     /// The load messages Wazuh itself would give a new logtest session.
-    pub fn session_messages(&self) -> impl Iterator<Item = String> + '_ {
-        self.diagnostics.iter().filter_map(render::wazuh_text)
+    pub(crate) fn session_messages(&self) -> impl Iterator<Item = String> + '_ {
+        self.diagnostics.iter().flat_map(render::wazuh_texts)
     }
 
     /// One line for humans: what was loaded.

@@ -46,11 +46,14 @@ impl std::str::FromStr for Clock {
 /// A point in time: seconds since the epoch and nanoseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Timestamp {
+    /// Seconds since the epoch.
     pub secs: i64,
+    /// Nanoseconds within the second.
     pub nanos: u32,
 }
 
 impl Timestamp {
+    /// The wall clock now.
     pub fn now() -> Timestamp {
         let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         Timestamp { secs: d.as_secs() as i64, nanos: d.subsec_nanos() }
@@ -61,7 +64,7 @@ impl Timestamp {
     /// times are accepted: `2022-13-45T99:99:99Z` is not one and gives `None`
     /// (never a normalised neighbour), so the caller falls back to the
     /// arrival time.
-    pub fn parse_rfc3339(s: &[u8]) -> Option<Timestamp> {
+    pub(crate) fn parse_rfc3339(s: &[u8]) -> Option<Timestamp> {
         let b = s;
         if b.len() < 19
             || b[4] != b'-'
@@ -123,7 +126,7 @@ impl Timestamp {
     }
 }
 
-/// Days since 1970-01-01 of a civil date.
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
 pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = if y >= 0 { y } else { y - 399 } / 400;
@@ -134,8 +137,8 @@ pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146097 + doe - 719468
 }
 
-/// Civil date (y, m, d) of a day number since 1970-01-01.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+/// The civil date (year, month, day) of a day number since 1970-01-01.
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719468;
     let era = if z >= 0 { z } else { z - 146096 } / 146097;
     let doe = z - era * 146097;
@@ -153,6 +156,7 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 pub struct SessionOptions {
     /// The manager's host name (`manager.name`, agent 000's name).
     pub manager_name: Vec<u8>,
+    /// Where correlation time comes from.
     pub clock: Clock,
     /// Capacity of the global event list (`memory_size`).
     pub memory_size: usize,
@@ -176,7 +180,7 @@ impl Default for SessionOptions {
 }
 
 /// The machine's host name (as `gethostname`).
-pub fn local_hostname() -> String {
+pub(crate) fn local_hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|s| s.trim().to_string())
@@ -189,34 +193,40 @@ pub fn local_hostname() -> String {
 /// format serialises.
 #[derive(Debug, Clone)]
 pub struct Processed {
+    /// The event, decoded.
     pub event: Event,
     /// The returned rule (index into `ruleset.rules.rules`).
     pub rule: Option<crate::index::RuleIdx>,
-    pub firedtimes: u32,
+    /// The returned rule's firedtimes after this event (0 for a forwarded alert's rule).
+    pub(crate) firedtimes: u32,
     /// `previous_output` entries.
     pub previous: Vec<Vec<u8>>,
-    pub previous_log: Option<Vec<u8>>,
+    /// The content a `check_diff` rule saw before (the alert's `previous_log`).
+    pub(crate) previous_log: Option<Vec<u8>>,
     /// Description after `$(field)` substitution.
     pub description: Vec<u8>,
     /// Would analysisd write this alert (stored and level ≥ log_alert_level)?
     pub alert: bool,
+    /// `wazuh-logtest -v`'s rule trace, when asked for.
     pub rules_debug: Option<Vec<String>>,
     /// Messages for the logtest response (MITRE warnings, …).
-    pub messages: Vec<String>,
+    pub(crate) messages: Vec<String>,
     /// Correlation time of the event.
     pub time: Timestamp,
     /// Whether alert JSON shows the event's `srcgeoip`/`dstgeoip` (`analysisd.geoip_jsonout`).
-    pub geoip_jsonout: bool,
+    pub(crate) geoip_jsonout: bool,
 }
 
 /// Why an event could not be processed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProcessError {
+    /// The location or the message was refused at intake.
     #[error("{0}")]
     Intake(#[from] predecode::IntakeError),
 }
 
-/// One session.
+/// One session: a stream of events over a shared [`Ruleset`], with its own correlation state
+/// (history, firedtimes, `ignore` windows, first-time-seen keys, `check_diff` contents).
 pub struct Session {
     rs: Arc<Ruleset>,
     corr: Correlation,
@@ -227,6 +237,7 @@ pub struct Session {
 }
 
 impl Session {
+    /// A fresh session (empty history) over `rs`.
     pub fn new(rs: Arc<Ruleset>, opts: SessionOptions) -> Session {
         let corr = Correlation::new(rs.rules.rules.len(), rs.rules.max_freq, opts.memory_size);
         let manager_short = opts.manager_name.split(|&b| b == b'.').next().unwrap_or(b"").to_vec();
@@ -237,11 +248,13 @@ impl Session {
         Session { rs, corr, scratch: Scratch::default(), opts, manager_short, clock_field }
     }
 
+    /// The ruleset it runs.
     pub fn ruleset(&self) -> &Arc<Ruleset> {
         &self.rs
     }
 
-    pub fn options(&self) -> &SessionOptions {
+    /// Its options.
+    pub(crate) fn options(&self) -> &SessionOptions {
         &self.opts
     }
 
@@ -394,7 +407,7 @@ pub fn substitute_description(desc: &[u8], ev: &Event) -> Vec<u8> {
 
 /// Description `$(field)` substitution; with `geoip` (a GeoIP build),
 /// `$(srcgeoip)`/`$(dstgeoip)` name the event's geoip values instead of dynamic fields.
-pub fn substitute_description_with(full: &[u8], ev: &Event, geoip: bool) -> Vec<u8> {
+pub(crate) fn substitute_description_with(full: &[u8], ev: &Event, geoip: bool) -> Vec<u8> {
     // Only the first 1024 bytes are scanned; a result that would reach 1024 bytes
     // falls back to the whole, unsubstituted description.
     let desc = &full[..full.len().min(1024)];

@@ -68,26 +68,3 @@ fn break_in_sequence() {
         assert_eq!(got, want);
     }
 }
-
-/// Our own detections on their example events (tests/data/iam/*.events with *.expect).
-#[test]
-fn own_iam_detections() {
-    let rs = embedded();
-    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/iam"));
-    let mut n = 0;
-    let mut paths: Vec<_> = std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    paths.sort();
-    for p in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "events")) {
-        let events = read_lines(p);
-        let want: Vec<String> = String::from_utf8(std::fs::read(p.with_extension("expect")).unwrap())
-            .unwrap()
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| l.split_whitespace().next().unwrap_or("").to_string())
-            .collect();
-        let got: Vec<String> = run_session(&rs, "Wazuh-AWS", &events, false).iter().map(|r| rule_of(r).0).collect();
-        assert_eq!(got, want, "{}", p.display());
-        n += events.len();
-    }
-    assert!(n > 0);
-}

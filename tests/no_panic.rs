@@ -99,7 +99,7 @@ fn stock_ruleset_survives_mutated_events() {
 #[test]
 fn embedded_ruleset_survives_mutated_events() {
     let mut seeds: Vec<Vec<u8>> = Vec::new();
-    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/iam"));
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/ruleset/tests/iam"));
     for f in std::fs::read_dir(dir)
         .unwrap()
         .flatten()

@@ -51,7 +51,7 @@ fn seed_scenarios() {
 #[test]
 fn own_iam_examples() {
     let rs = Arc::new(Ruleset::embedded().expect("embedded"));
-    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/iam"));
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/ruleset/tests/iam"));
     let mut paths: Vec<_> = std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).collect();
     paths.sort();
     for p in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "events")) {

@@ -4,7 +4,8 @@
 //!
 //! Exit codes, the same in every subcommand (as cargo and nextest use them):
 //! - 0: done, nothing failed;
-//! - 1: test failures (or, later, findings of `check`);
+//! - 1: test failures, or `check` findings that make Wazuh drop a rule or
+//!   refuse the ruleset (with `--deny warnings`, any finding);
 //! - 2: a usage error, a ruleset that does not load, an input or output error.
 //!
 //! The drop-in keeps `wazuh-logtest`'s own codes (`-U` exits with the number
@@ -41,7 +42,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Run rule tests: upstream `.ini` suites (runtests.py-compatible).
+    /// Run rule tests: upstream `.ini` suites (runtests.py-compatible) and native YAML suites.
     Test(test::TestArgs),
 }
 

@@ -33,7 +33,7 @@ fn static_key(key: &[u8]) -> Option<StaticField> {
 }
 
 /// Decodes `input` into `ev`'s fields.
-pub fn decode(input: &[u8], null_discard: bool, csv: bool, order_size: usize, ev: &mut Event) {
+pub(crate) fn decode(input: &[u8], null_discard: bool, csv: bool, order_size: usize, ev: &mut Event) {
     let Some(root) = json::parse_prefix(input) else {
         return;
     };

@@ -11,8 +11,8 @@
 //! same-named siblings ("sibling chain") then run their regexes in turn.
 //! A parent with children never runs its own regex or plugin.
 
-pub mod json_plugin;
-pub mod plugins;
+pub(crate) mod json_plugin;
+pub(crate) mod plugins;
 
 use std::collections::HashMap;
 
@@ -23,15 +23,23 @@ use crate::rules::trace::{NoTrace, Trace};
 
 /// The `<type>` of a decoder, which selects the rule root (category).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum DecoderType {
+pub(crate) enum DecoderType {
+    /// `firewall`.
     Firewall,
+    /// `ids` (its first-time-seen keys get the "3 similar keys" truncation).
     Ids,
+    /// `web-log`.
     WebLog,
+    /// `syslog`, the default.
     #[default]
     Syslog,
+    /// `squid`.
     Squid,
+    /// `windows`.
     Windows,
+    /// `host-information`: a decoder type only (no rule `<category>` has it).
     HostInformation,
+    /// `ossec`.
     Ossec,
     /// Set by `OSSECAlert_Decoder` (upstream `OSSEC_ALERT`); no decoder
     /// `<type>` or rule `<category>` names it, so no rule root matches it.
@@ -40,7 +48,7 @@ pub enum DecoderType {
 
 impl DecoderType {
     /// Decoder `<type>` values (case-sensitive).
-    pub fn from_decoder_type(v: &[u8]) -> Option<DecoderType> {
+    pub(crate) fn from_decoder_type(v: &[u8]) -> Option<DecoderType> {
         Some(match v {
             b"firewall" => DecoderType::Firewall,
             b"ids" => DecoderType::Ids,
@@ -53,40 +61,42 @@ impl DecoderType {
             _ => return None,
         })
     }
-
-    /// Rule `<category>` values (case-sensitive).
-    pub fn from_category(v: &[u8]) -> Option<DecoderType> {
-        match v {
-            b"host-information" => None,
-            _ => Self::from_decoder_type(v),
-        }
-    }
 }
 
 /// Where a prematch starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PrematchOffset {
+pub(crate) enum PrematchOffset {
+    /// At the start of `log` (the default).
     #[default]
     Log,
+    /// `after_parent`: after the parent's prematch.
     AfterParent,
 }
 
 /// Where a regex starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum RegexOffset {
+pub(crate) enum RegexOffset {
+    /// At the start of `log` (the default).
     #[default]
     Log,
+    /// `after_parent`: after the parent's prematch.
     AfterParent,
+    /// `after_prematch`: after the decoder's own prematch (a decoder without parent stores it as
+    /// `AfterParent`).
     AfterPrematch,
+    /// `after_regex`: after the previous regex of the sibling chain.
     AfterRegex,
 }
 
 /// Where the JSON plugin starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PluginOffset {
+pub(crate) enum PluginOffset {
+    /// At the start of `log` (the default).
     #[default]
     Log,
+    /// `after_parent`: after the parent's prematch.
     AfterParent,
+    /// `after_prematch`: after the decoder's prematch.
     AfterPrematch,
     /// `after_regex`: accepted at load, the JSON plugin then refuses to run.
     Invalid,
@@ -94,7 +104,7 @@ pub enum PluginOffset {
 
 /// A plugin decoder (`<plugin_decoder>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Plugin {
+pub(crate) enum Plugin {
     /// `JSON_Decoder` ([`json_plugin`]).
     Json,
     /// `PF_Decoder` ([`plugins::pf`]).
@@ -109,7 +119,7 @@ pub enum Plugin {
 
 impl Plugin {
     /// The `<plugin_decoder>` value (case-sensitive).
-    pub fn from_name(name: &[u8]) -> Option<Plugin> {
+    pub(crate) fn from_name(name: &[u8]) -> Option<Plugin> {
         Some(match name {
             b"JSON_Decoder" => Plugin::Json,
             b"PF_Decoder" => Plugin::Pf,
@@ -123,74 +133,108 @@ impl Plugin {
 
 /// Where a capture goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OrderSlot {
+pub(crate) enum OrderSlot {
+    /// A static field (`user` is `dstuser`).
     Static(StaticField),
+    /// A dynamic field of this name.
     Dynamic(Box<[u8]>),
 }
 
 /// The `<fts>` of a decoder.
 #[derive(Debug, Clone, Default)]
-pub struct Fts {
-    pub statics: Vec<FtsStatic>,
-    pub dynamic: Vec<Box<[u8]>>,
+pub(crate) struct Fts {
+    /// The static parts of the key (their order in the key is fixed, not this one).
+    pub(crate) statics: Vec<FtsStatic>,
+    /// Dynamic fields of the decoder's `order` (from the last `<fts>`), appended in this order.
+    pub(crate) dynamic: Vec<Box<[u8]>>,
 }
 
+/// A static part of an `<fts>` key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FtsStatic {
+pub(crate) enum FtsStatic {
+    /// `dstuser` (or `user`).
     Dstuser,
+    /// `srcuser`.
     Srcuser,
+    /// `srcip`.
     Srcip,
+    /// `dstip`.
     Dstip,
+    /// `id`.
     Id,
+    /// `location`.
     Location,
+    /// `data` (or `extra_data`, which upstream maps to the same bit).
     Data,
+    /// `system_name`.
     SystemName,
+    /// `name`: accepted, but the key always starts with the decoder name anyway.
     Name,
 }
 
-/// One compiled decoder.
+/// One compiled `<decoder>` (upstream `OSDecoderInfo`).
 #[derive(Debug, Clone)]
 pub struct Decoder {
     /// Name after renaming (children without `use_own_name` take the parent's).
     pub name: Box<[u8]>,
-    pub original_name: Box<[u8]>,
-    /// The raw `<parent>` text.
-    pub parent: Option<Box<[u8]>>,
-    pub program_name: Option<Matcher>,
-    pub prematch: Option<Matcher>,
-    pub prematch_offset: PrematchOffset,
-    pub regex: Option<Matcher>,
-    pub regex_offset: RegexOffset,
-    pub order: Vec<OrderSlot>,
-    pub fts: Option<Fts>,
-    pub ftscomment: Option<Box<[u8]>>,
-    pub dtype: DecoderType,
-    pub use_own_name: bool,
-    pub accumulate: bool,
-    pub plugin: Option<Plugin>,
-    pub plugin_offset: PluginOffset,
-    pub json_null_discard: bool,
-    pub json_csv: bool,
+    /// The `name` attribute as written.
+    pub(crate) original_name: Box<[u8]>,
+    /// The raw `<parent>` text (repeated elements concatenated).
+    pub(crate) parent: Option<Box<[u8]>>,
+    /// `<program_name>` (OS_Match by default): a top-level decoder with it is tried only for events
+    /// that have a program name.
+    pub(crate) program_name: Option<Matcher>,
+    /// `<prematch>` (OS_Regex by default; repeated elements concatenated).
+    pub(crate) prematch: Option<Matcher>,
+    /// Where the prematch starts.
+    pub(crate) prematch_offset: PrematchOffset,
+    /// `<regex>` (OS_Regex by default, compiled with captures; concatenated).
+    pub(crate) regex: Option<Matcher>,
+    /// Where the regex starts.
+    pub(crate) regex_offset: RegexOffset,
+    /// `<order>`: where the regex's captures go, in capture order.
+    pub(crate) order: Vec<OrderSlot>,
+    /// `<fts>`: the first-time-seen key of `<if_fts>` rules.
+    pub(crate) fts: Option<Fts>,
+    /// `<ftscomment>` (the alert's `decoder.ftscomment`).
+    pub(crate) ftscomment: Option<Box<[u8]>>,
+    /// `<type>` (default syslog): the event's decoder type, which picks the rule roots.
+    pub(crate) dtype: DecoderType,
+    /// `<use_own_name>true</use_own_name>`: a child keeps its own name instead of its parent's.
+    pub(crate) use_own_name: bool,
+    /// `<accumulate>`: static fields are carried between events of the same host, decoder and `id`.
+    pub(crate) accumulate: bool,
+    /// `<plugin_decoder>`: a built-in decoder runs instead of a regex.
+    pub(crate) plugin: Option<Plugin>,
+    /// The plugin's `offset` attribute.
+    pub(crate) plugin_offset: PluginOffset,
+    /// `<json_null_field>discard</json_null_field>`: JSON nulls are dropped instead of kept as the
+    /// text `null`.
+    pub(crate) json_null_discard: bool,
+    /// `<json_array_structure>csv</json_array_structure>`: JSON arrays become comma-separated text
+    /// instead of printed JSON.
+    pub(crate) json_csv: bool,
     /// Set on all but the last member of a same-named sibling run.
-    pub get_next: bool,
+    pub(crate) get_next: bool,
     /// Children, top-level decoders only.
-    pub children: Vec<DecoderIdx>,
+    pub(crate) children: Vec<DecoderIdx>,
     /// Where the decoder is defined (its `<decoder>` start tag).
-    pub span: crate::diagnostics::Span,
+    pub(crate) span: crate::diagnostics::Span,
 }
 
 /// The compiled decoder set.
 #[derive(Debug, Clone, Default)]
 pub struct Decoders {
-    pub nodes: IdxVec<DecoderIdx, Decoder>,
+    /// Every decoder, in load order.
+    pub(crate) nodes: IdxVec<DecoderIdx, Decoder>,
     /// Top-level decoders with `<program_name>`, in load order.
-    pub with_program: Vec<DecoderIdx>,
+    pub(crate) with_program: Vec<DecoderIdx>,
     /// Top-level decoders without, in load order.
-    pub without_program: Vec<DecoderIdx>,
+    pub(crate) without_program: Vec<DecoderIdx>,
     /// Maximum number of dynamic fields (`analysisd.decoder_order_size`).
-    pub order_size: usize,
+    pub(crate) order_size: usize,
     /// Names known to `decoded_as` (decoder names and Wazuh's internal ones).
-    pub known_names: std::collections::BTreeSet<Box<[u8]>>,
+    pub(crate) known_names: std::collections::BTreeSet<Box<[u8]>>,
 }
 
 /// Where a regex chain starts: the top-level decoder, the index of the first
@@ -211,7 +255,8 @@ struct Chain {
 /// allocate per decoder).
 #[derive(Debug, Default)]
 pub struct Scratch {
-    pub caps: Vec<(usize, usize)>,
+    /// Capture ranges of the last match.
+    pub(crate) caps: Vec<(usize, usize)>,
 }
 
 impl Decoders {
@@ -235,7 +280,7 @@ impl Decoders {
     }
 
     /// Decodes `ev`, reporting each decoder tried to `trace`.
-    pub fn decode_traced(
+    pub(crate) fn decode_traced(
         &self,
         ev: &mut Event,
         scratch: &mut Scratch,
@@ -411,7 +456,7 @@ impl Decoders {
     }
 
     /// The event's decoder info.
-    pub fn info(&self, ev: &Event) -> Option<&Decoder> {
+    pub(crate) fn info(&self, ev: &Event) -> Option<&Decoder> {
         ev.decoder.and_then(|i| self.nodes.get(i))
     }
 }

@@ -21,12 +21,12 @@ macro_rules! codes {
             pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
 
             /// The short code, e.g. `R106`.
-            pub fn id(self) -> &'static str {
+            pub(crate) fn id(self) -> &'static str {
                 match self { $(Code::$variant => $id,)* }
             }
 
             /// The kebab-case name, e.g. `unknown-if-sid`.
-            pub fn name(self) -> &'static str {
+            pub(crate) fn name(self) -> &'static str {
                 match self { $(Code::$variant => $name,)* }
             }
 
@@ -36,7 +36,7 @@ macro_rules! codes {
             }
 
             /// What Wazuh does about a problem of this kind (a message may say more).
-            pub fn effect(self) -> Effect {
+            pub(crate) fn effect(self) -> Effect {
                 match self { $(Code::$variant => Effect::$effect,)* }
             }
 

@@ -16,7 +16,7 @@ use super::{Diagnostic, Origin, Severity, Span};
 use crate::json::Json;
 
 /// Longest message analysisd keeps for a logtest reply (`OS_BUFFER_SIZE - 1`).
-pub const MAX_WAZUH_MESSAGE: usize = 2047;
+pub(crate) const MAX_WAZUH_MESSAGE: usize = 2047;
 
 /// The message cut where analysisd cuts it.
 fn cut(message: &str) -> &str {
@@ -37,8 +37,18 @@ pub fn wazuh_text(d: &Diagnostic) -> Option<String> {
     Some(format!("{p}: {}", cut(&d.message)))
 }
 
+/// Every message Wazuh gives for it, in the logtest form: the message, then
+/// its follow-ups ([`Diagnostic::also`]); none for our own notices.
+pub fn wazuh_texts(d: &Diagnostic) -> Vec<String> {
+    let Some(first) = wazuh_text(d) else { return Vec::new() };
+    let prefix = &first[..first.find(": ").map_or(0, |i| i + 2)];
+    let mut v = vec![first.clone()];
+    v.extend(d.also.iter().map(|m| format!("{prefix}{}", cut(m))));
+    v
+}
+
 /// `file:line:col: severity CODE message` (the parts known).
-pub fn headline(d: &Diagnostic) -> String {
+pub(crate) fn headline(d: &Diagnostic) -> String {
     let mut out = String::new();
     if let Some(s) = &d.span {
         out.push_str(&match (s.line, s.column) {
@@ -58,6 +68,7 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// An empty cache.
     pub fn new() -> Sources {
         Sources::default()
     }
@@ -140,8 +151,15 @@ pub fn human(d: &Diagnostic, sources: &mut Sources, color: bool) -> String {
     let note = |out: &mut String, label: &str, text: &str| {
         out.push_str(&format!("{} {} {label}: {text}\n", " ".repeat(indent), p.wrap("1;34", "=")));
     };
-    if d.origin == Origin::Ours {
-        note(&mut out, "note", "logtest's own check; Wazuh does not say this");
+    match d.origin {
+        Origin::Ours => note(&mut out, "note", "logtest's own check; Wazuh does not say this"),
+        Origin::WazuhLog => {
+            note(&mut out, "note", "Wazuh writes this to its log only; a logtest session does not show it")
+        }
+        Origin::Wazuh => {}
+    }
+    for m in &d.also {
+        note(&mut out, "then", cut(m));
     }
     if let Some(src) = &d.source {
         note(&mut out, "cause", &src.to_string());
@@ -169,7 +187,14 @@ pub fn json(d: &Diagnostic) -> Json {
         (k("name"), s(d.code.name())),
         (k("severity"), s(d.severity.as_str())),
         (k("effect"), s(effect)),
-        (k("origin"), s(if d.origin == Origin::Wazuh { "wazuh" } else { "logtest" })),
+        (
+            k("origin"),
+            s(match d.origin {
+                Origin::Wazuh => "wazuh",
+                Origin::WazuhLog => "wazuh-log",
+                Origin::Ours => "logtest",
+            }),
+        ),
         (k("wazuh"), d.wazuh_number().map_or(Json::Null, |n| Json::Number(n as f64))),
         (k("message"), s(&d.message)),
         (k("file"), opt(d.span.as_ref().map(|s| &*s.file))),
@@ -178,6 +203,7 @@ pub fn json(d: &Diagnostic) -> Json {
         (k("rule"), d.rule.map_or(Json::Null, |r| Json::Number(r as f64))),
         (k("decoder"), opt(d.decoder.as_deref())),
         (k("help"), opt(d.help.as_deref())),
+        (k("also"), Json::Array(d.also.iter().map(|m| s(m)).collect())),
     ])
 }
 

@@ -17,11 +17,12 @@ use crate::matcher::OsRegex;
 
 /// Where a file's bytes come from.
 #[derive(Debug, Clone)]
-pub enum Source {
+pub(crate) enum Source {
     /// A file of a Wazuh home.
     Disk(PathBuf),
     /// A file given on the command line (`--rules`, `--decoders`, `--lists`).
     Given(PathBuf),
+    /// A file built into the binary ([`crate::embedded`]).
     Embedded(&'static [u8]),
 }
 
@@ -30,19 +31,21 @@ pub enum Source {
 pub struct FileRef {
     /// The path as Wazuh names it in messages and in rule `<list>` references
     /// (relative to the home, e.g. `ruleset/rules/0350-amazon_rules.xml`).
-    pub name: String,
-    pub source: Source,
+    pub(crate) name: String,
+    /// Where its bytes come from.
+    pub(crate) source: Source,
 }
 
 impl FileRef {
-    pub fn basename(&self) -> &str {
+    /// The part after the last `/`: Wazuh sorts files by it.
+    pub(crate) fn basename(&self) -> &str {
         self.name.rsplit('/').next().unwrap_or(&self.name)
     }
 
     /// Reads the file. `Ok(None)` when it does not exist (Wazuh warns and goes
     /// on). Only regular files of at most [`MAX_FILE`] bytes are read: a FIFO
     /// would block and `/dev/zero` never ends.
-    pub fn read(&self) -> Result<Option<std::borrow::Cow<'static, [u8]>>, std::io::Error> {
+    pub(crate) fn read(&self) -> Result<Option<std::borrow::Cow<'static, [u8]>>, std::io::Error> {
         match &self.source {
             Source::Embedded(b) => Ok(Some(std::borrow::Cow::Borrowed(b))),
             Source::Disk(p) | Source::Given(p) => match read_regular_file(p, MAX_FILE) {
@@ -54,7 +57,7 @@ impl FileRef {
     }
 
     /// The file's identity for diagnostics (its name and where to read it).
-    pub fn source_file(&self) -> SourceFile {
+    pub(crate) fn source_file(&self) -> SourceFile {
         match &self.source {
             Source::Disk(p) | Source::Given(p) => SourceFile::new(&self.name, Some(p)),
             Source::Embedded(_) => SourceFile::new(&self.name, None),
@@ -62,7 +65,7 @@ impl FileRef {
     }
 
     /// The path of a file given on the command line.
-    pub fn given_path(&self) -> Option<&Path> {
+    pub(crate) fn given_path(&self) -> Option<&Path> {
         match &self.source {
             Source::Given(p) => Some(p),
             Source::Disk(_) | Source::Embedded(_) => None,
@@ -72,11 +75,11 @@ impl FileRef {
 
 /// The largest ruleset file read (the whole upstream ruleset's largest is
 /// under 1 MiB).
-pub const MAX_FILE: u64 = 64 << 20;
+pub(crate) const MAX_FILE: u64 = 64 << 20;
 
 /// Reads a regular file of at most `max` bytes; anything else (a directory,
 /// FIFO, device, or a bigger file) is an error saying why.
-pub fn read_regular_file(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_regular_file(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     use std::io::{Error, ErrorKind, Read};
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
@@ -96,8 +99,10 @@ pub fn read_regular_file(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
 /// Settings of `<alerts>` that change alert output.
 #[derive(Debug, Clone, Copy)]
 pub struct AlertSettings {
-    pub log_alert_level: u8,
-    pub email_alert_level: u8,
+    /// `<log_alert_level>`: the lowest level analysisd writes (logtest's `alert` uses it too).
+    pub(crate) log_alert_level: u8,
+    /// `<email_alert_level>`: the lowest level whose alerts show `mail: true`.
+    pub(crate) email_alert_level: u8,
 }
 
 impl Default for AlertSettings {
@@ -110,9 +115,13 @@ impl Default for AlertSettings {
 /// Everything needed to build a ruleset, in load order.
 #[derive(Debug, Clone, Default)]
 pub struct RulesetFiles {
+    /// Decoder files, in load order (sorted by basename).
     pub decoders: Vec<FileRef>,
+    /// Rule files, in load order (sorted by basename across directories).
     pub rules: Vec<FileRef>,
+    /// CDB lists (`<list>` of `<ruleset>`): only these can be named by rules' `<list>`.
     pub lists: Vec<FileRef>,
+    /// The `<alerts>` levels (defaults: those of the shipped `ossec.conf`).
     pub alerts: AlertSettings,
     /// Human description of where this came from ("home /var/ossec", "embedded").
     pub origin: String,
@@ -127,7 +136,7 @@ impl RulesetFiles {
         let conf_path = home.join("etc/ossec.conf");
         let conf = SourceFile::new(&conf_path.display().to_string(), Some(&conf_path));
         let bytes = read_regular_file(&conf_path, MAX_FILE).map_err(|e| LoadError::io(&conf, e))?;
-        let els = xml::parse(&bytes).map_err(|e| LoadError::xml(&conf, e))?;
+        let els = xml::nodes(xml::parse(&bytes).map_err(|e| LoadError::xml(&conf, e))?);
         let mut decoder_includes = Vec::new();
         let mut decoder_dirs: Vec<(String, Vec<u8>)> = Vec::new();
         let mut decoder_excludes = Vec::new();

@@ -21,7 +21,7 @@ use crate::matcher::{Kind, Matcher};
 /// Maximum bytes of a decoder element after concatenation.
 const MAX_ELEMENT: usize = 1023;
 /// Default `analysisd.decoder_order_size`.
-pub const ORDER_SIZE: usize = 256;
+pub(crate) const ORDER_SIZE: usize = 256;
 
 /// Names of Wazuh's built-in decoders, valid in `decoded_as`.
 const INTERNAL_NAMES: &[&str] = &[
@@ -45,8 +45,10 @@ const INTERNAL_NAMES: &[&str] = &[
 
 /// Builds decoders file by file.
 pub struct DecoderLoader {
-    pub set: Decoders,
-    pub diagnostics: Vec<Diagnostic>,
+    /// The decoders read so far.
+    pub(crate) set: Decoders,
+    /// Non-fatal messages, in load order.
+    pub(crate) diagnostics: Vec<Diagnostic>,
     /// The file being read.
     file: SourceFile,
 }
@@ -60,7 +62,7 @@ impl Default for DecoderLoader {
 struct Text {
     value: Vec<u8>,
     kind: Option<Kind>,
-    offset: Option<Vec<u8>>,
+    offset: Option<Offset>,
     count: usize,
 }
 
@@ -70,7 +72,47 @@ impl Text {
     }
 }
 
+/// An `offset` attribute (upstream `w_get_attr_offset`: case-insensitive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // Wazuh's own names
+enum Offset {
+    AfterParent,
+    AfterPrematch,
+    AfterRegex,
+}
+
+impl Offset {
+    /// `None` for a value that is none of the three.
+    fn parse(v: &[u8]) -> Option<Offset> {
+        match v.to_ascii_lowercase().as_slice() {
+            b"after_parent" => Some(Offset::AfterParent),
+            b"after_prematch" => Some(Offset::AfterPrematch),
+            b"after_regex" => Some(Offset::AfterRegex),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Offset::AfterParent => "after_parent",
+            Offset::AfterPrematch => "after_prematch",
+            Offset::AfterRegex => "after_regex",
+        }
+    }
+}
+
+/// How an element's `offset` attribute is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OffsetRule {
+    /// Not read (`program_name`).
+    Ignored,
+    /// An invalid value is reported with this severity and ignored (`regex`: a warning,
+    /// `prematch`: an error that does not stop the load).
+    Reported(Severity),
+}
+
 impl DecoderLoader {
+    /// A loader with no decoder yet, knowing Wazuh's built-in decoder names (for `decoded_as`).
     pub fn new() -> DecoderLoader {
         let mut set = Decoders { order_size: ORDER_SIZE, ..Default::default() };
         for n in INTERNAL_NAMES {
@@ -104,7 +146,8 @@ impl DecoderLoader {
             }
             return Err(LoadError::wazuh(Code::FileEmpty, "empty decoder file").at(file.whole()));
         }
-        let els = xml::parse(bytes).and_then(xml::apply_variables).map_err(|e| LoadError::xml(file, e))?;
+        let els = xml::parse(bytes).map_err(|e| LoadError::xml(file, e))?;
+        let els = xml::apply_variables(els).map_err(|e| LoadError::xml_vars(file, e))?;
         if els.is_empty() {
             if local {
                 return Ok(());
@@ -142,6 +185,10 @@ impl DecoderLoader {
             _ => return Err(bad_attr()),
         }
         let dname = String::from_utf8_lossy(&name).into_owned();
+        // A decoder without options (upstream: no child nodes).
+        if el.children.is_empty() {
+            return Err(fatal(Code::DecoderStructure, el, "(1231): Invalid NULL element in the configuration.".into()));
+        }
         let mut parent = Text::new();
         let mut program = Text::new();
         let mut prematch = Text::new();
@@ -153,7 +200,7 @@ impl DecoderLoader {
         let mut dtype = DecoderType::Syslog;
         let mut use_own_name = false;
         let mut accumulate = false;
-        let mut plugin: Option<(Plugin, Option<Vec<u8>>)> = None;
+        let mut plugin: Option<(Plugin, Option<Offset>)> = None;
         let mut json_null_discard = false;
         let mut json_csv = false;
 
@@ -162,41 +209,54 @@ impl DecoderLoader {
             let warn_attr = |me: &mut Self, attr: &str| {
                 me.push(Severity::Warning, Code::DecoderValue, c, invalid_attr(attr, &n, &dname))
             };
-            let append = |t: &mut Text, allowed: &[Kind], default_none: bool, me: &mut Self| -> Result<(), LoadError> {
-                t.value.extend_from_slice(&c.content);
-                if t.value.len() > MAX_ELEMENT {
-                    return Err(fatal(
-                        Code::DecoderTooLong,
-                        c,
-                        format!("(1104): Maximum string size reached for: {}.", dname),
-                    ));
-                }
-                t.kind = None;
-                if let Some(tv) = c.attr("type") {
-                    match Kind::from_attr(tv).filter(|k| allowed.contains(k)) {
-                        Some(k) => t.kind = Some(k),
-                        None => warn_attr(me, "type"),
+            let append =
+                |t: &mut Text, allowed: &[Kind], offsets: OffsetRule, me: &mut Self| -> Result<(), LoadError> {
+                    // Upstream reads the offset first: an invalid one is reported and
+                    // dropped; only the first element may carry one.
+                    if let (OffsetRule::Reported(severity), Some(v)) = (offsets, c.attr("offset")) {
+                        match Offset::parse(v) {
+                            None => me.push(severity, Code::DecoderValue, c, invalid_attr("offset", &n, &dname)),
+                            Some(_) if t.count > 0 => {
+                                let msg = format!("(2109): Duplicated offsets for same regex: '{}'.", dname);
+                                return Err(fatal(Code::DecoderConfig, c, msg)
+                                    .then(format!("(2107): Decoder configuration error: '{}'.", dname)));
+                            }
+                            Some(o) => t.offset = Some(o),
+                        }
                     }
-                }
-                let _ = default_none;
-                if let Some(off) = c.attr("offset") {
-                    if t.count > 0 {
-                        let msg = format!("(2109): Duplicated offsets for same regex: '{}'.", dname);
-                        return Err(fatal(Code::DecoderConfig, c, msg));
+                    t.value.extend_from_slice(&c.content);
+                    if t.value.len() > MAX_ELEMENT {
+                        return Err(fatal(
+                            Code::DecoderTooLong,
+                            c,
+                            format!("(1104): Maximum string size reached for: {}.", dname),
+                        ));
                     }
-                    t.offset = Some(off.to_vec());
-                }
-                t.count += 1;
-                Ok(())
-            };
+                    t.kind = None;
+                    if let Some(tv) = c.attr("type") {
+                        match Kind::from_attr(tv).filter(|k| allowed.contains(k)) {
+                            Some(k) => t.kind = Some(k),
+                            None => warn_attr(me, "type"),
+                        }
+                    }
+                    t.count += 1;
+                    Ok(())
+                };
             match n.as_str() {
                 "parent" => {
                     parent.value.extend_from_slice(&c.content);
                     parent.count += 1;
                 }
-                "program_name" => append(&mut program, &[Kind::OsMatch, Kind::OsRegex, Kind::Pcre2], false, self)?,
-                "prematch" => append(&mut prematch, &[Kind::OsRegex, Kind::Pcre2], false, self)?,
-                "regex" => append(&mut regex, &[Kind::OsRegex, Kind::Pcre2], false, self)?,
+                "program_name" => {
+                    append(&mut program, &[Kind::OsMatch, Kind::OsRegex, Kind::Pcre2], OffsetRule::Ignored, self)?
+                }
+                // Upstream logs a bad prematch offset as an ERROR (which makes logtest answer codemsg -1).
+                "prematch" => {
+                    append(&mut prematch, &[Kind::OsRegex, Kind::Pcre2], OffsetRule::Reported(Severity::Error), self)?
+                }
+                "regex" => {
+                    append(&mut regex, &[Kind::OsRegex, Kind::Pcre2], OffsetRule::Reported(Severity::Warning), self)?
+                }
                 "ftscomment" => {
                     ftscomment.value.extend_from_slice(&c.content);
                     ftscomment.count += 1;
@@ -221,7 +281,17 @@ impl DecoderLoader {
                             ),
                         )
                     })?;
-                    plugin = Some((p, c.attr("offset").map(|o| o.to_vec())));
+                    let off = match c.attr("offset") {
+                        None => None,
+                        Some(v) => match Offset::parse(v) {
+                            Some(o) => Some(o),
+                            None => {
+                                let msg = format!("(2107): Decoder configuration error: '{}'.", dname);
+                                return Err(fatal(Code::DecoderConfig, c, msg));
+                            }
+                        },
+                    };
+                    plugin = Some((p, off));
                 }
                 "json_null_field" => {
                     let v = c.content.to_ascii_lowercase();
@@ -338,61 +408,54 @@ impl DecoderLoader {
             }
         }
 
-        // Validation (spec decoding.md 3.5), in upstream order.
+        // Validation (spec decoding.md 3.5), in upstream order. Each failure is
+        // Wazuh's specific message (if any), then `(2107)`, as two messages.
         let cfg_err = |first: Option<String>| {
-            let mut msg = first.map(|m| m + " ").unwrap_or_default();
-            msg.push_str(&format!("(2107): Decoder configuration error: '{}'.", dname));
-            fatal(Code::DecoderConfig, el, msg)
+            let last = format!("(2107): Decoder configuration error: '{}'.", dname);
+            match first {
+                Some(m) => fatal(Code::DecoderConfig, el, m).then(last),
+                None => fatal(Code::DecoderConfig, el, last),
+            }
         };
+        let bad_offset = |o: Offset| cfg_err(Some(format!("(2120): Invalid offset value: '{}'", o.name())));
         if prematch.count == 0 && parent.count == 0 && program.count == 0 {
             return Err(cfg_err(Some(format!("(2108): No 'prematch' found in decoder: '{}'.", dname))));
         }
         if (regex.count > 0) != order.is_some() || (!fts_specs.is_empty() && regex.count == 0) {
             return Err(cfg_err(None));
         }
-        let regex_offset = match regex.offset.as_deref().map(|o| o.to_ascii_lowercase()) {
-            None => RegexOffset::Log,
-            Some(o) => match o.as_slice() {
-                b"after_parent" => RegexOffset::AfterParent,
-                b"after_prematch" => RegexOffset::AfterPrematch,
-                b"after_regex" => RegexOffset::AfterRegex,
-                _ => {
-                    self.push(Severity::Warning, Code::DecoderValue, el, invalid_attr("offset", "regex", &dname));
-                    RegexOffset::Log
-                }
-            },
-        };
         let has_parent = parent.count > 0;
-        let regex_offset = match regex_offset {
-            RegexOffset::AfterParent if !has_parent => {
-                return Err(cfg_err(Some("(2120): Invalid offset value: 'after_parent'".to_string())));
+        let regex_offset = match regex.offset {
+            None => RegexOffset::Log,
+            Some(Offset::AfterParent) if !has_parent => return Err(bad_offset(Offset::AfterParent)),
+            Some(Offset::AfterParent) => RegexOffset::AfterParent,
+            // Without a parent, after_prematch means after_parent (and the prematch is not needed).
+            Some(Offset::AfterPrematch) if !has_parent => RegexOffset::AfterParent,
+            Some(Offset::AfterPrematch) if prematch.count == 0 => return Err(bad_offset(Offset::AfterPrematch)),
+            Some(Offset::AfterPrematch) => RegexOffset::AfterPrematch,
+            Some(Offset::AfterRegex) if !has_parent || regex.count == 0 => {
+                return Err(bad_offset(Offset::AfterRegex));
             }
-            RegexOffset::AfterPrematch if !has_parent => RegexOffset::AfterParent,
-            RegexOffset::AfterPrematch if prematch.count == 0 => return Err(cfg_err(None)),
-            RegexOffset::AfterRegex if !has_parent => return Err(cfg_err(None)),
-            o => o,
+            Some(Offset::AfterRegex) => RegexOffset::AfterRegex,
         };
-        let prematch_offset = match prematch.offset.as_deref().map(|o| o.to_ascii_lowercase()) {
+        let prematch_offset = match prematch.offset {
             None => PrematchOffset::Log,
-            Some(o) => match o.as_slice() {
-                b"after_parent" if has_parent => PrematchOffset::AfterParent,
-                b"after_parent" | b"after_prematch" | b"after_regex" => return Err(cfg_err(None)),
-                // Upstream logs this one as an ERROR (which makes logtest answer codemsg -1).
-                _ => {
-                    self.push(Severity::Error, Code::DecoderValue, el, invalid_attr("offset", "prematch", &dname));
-                    PrematchOffset::Log
-                }
-            },
+            Some(Offset::AfterParent) if has_parent => PrematchOffset::AfterParent,
+            Some(Offset::AfterParent) => return Err(bad_offset(Offset::AfterParent)),
+            Some(_) => return Err(cfg_err(None)),
         };
         let (plugin, plugin_offset) = match plugin {
             None => (None, PluginOffset::Log),
             Some((p, off)) => {
-                let off = match off.map(|o| o.to_ascii_lowercase()).as_deref() {
+                let off = match off {
                     None => PluginOffset::Log,
-                    Some(b"after_parent") if has_parent => PluginOffset::AfterParent,
-                    Some(b"after_prematch") if prematch.count > 0 => PluginOffset::AfterPrematch,
-                    Some(b"after_regex") => PluginOffset::Invalid,
-                    Some(_) => return Err(cfg_err(None)),
+                    Some(Offset::AfterParent) if !has_parent => return Err(bad_offset(Offset::AfterParent)),
+                    Some(Offset::AfterParent) => PluginOffset::AfterParent,
+                    Some(Offset::AfterPrematch) if prematch.count == 0 => {
+                        return Err(bad_offset(Offset::AfterPrematch));
+                    }
+                    Some(Offset::AfterPrematch) => PluginOffset::AfterPrematch,
+                    Some(Offset::AfterRegex) => PluginOffset::Invalid,
                 };
                 (Some(p), off)
             }
@@ -402,15 +465,14 @@ impl DecoderLoader {
                 return Ok(None);
             }
             Matcher::compile(t.kind.unwrap_or(default), &t.value, captures).map(Some).map_err(|e| {
-                let first =
-                    format!("(1452): Syntax error on regex: '{}': {}.", String::from_utf8_lossy(&t.value), e.msg);
+                let first = format!("(1452): Syntax error on regex: '{}'", String::from_utf8_lossy(&t.value));
                 let mut err = cfg_err(Some(first)).caused_by(e);
                 err.0.code = Code::DecoderPattern;
                 err
             })
         };
-        let program_name = compile(&program, Kind::OsMatch, false)?;
         let prematch_m = compile(&prematch, Kind::OsRegex, false)?;
+        let program_name = compile(&program, Kind::OsMatch, false)?;
         let regex_m = compile(&regex, Kind::OsRegex, true)?;
         if plugin.is_some() && (regex.count > 0 || order.is_some()) {
             return Err(fatal(
@@ -460,6 +522,8 @@ impl DecoderLoader {
         let span = d.span.clone();
         let dname = String::from_utf8_lossy(&d.original_name).into_owned();
         let fatal = |msg: String| LoadError::wazuh(Code::DecoderTree, msg).at(span.clone());
+        // A decoder the tree refuses: the reason, then upstream's two callers' messages.
+        let list_err = |msg: String| fatal(msg).then(LIST_FAILED).then(ADD_FAILED);
         let parents: Vec<DecoderIdx> = self
             .set
             .with_program
@@ -469,10 +533,8 @@ impl DecoderLoader {
             .filter(|&p| self.set.nodes[p].original_name == parent)
             .collect();
         if parents.is_empty() {
-            return Err(fatal(format!(
-                "(2101): Parent decoder name invalid: '{}'. (2106): Error adding decoder plugin.",
-                String::from_utf8_lossy(&parent)
-            )));
+            let msg = format!("(2101): Parent decoder name invalid: '{}'.", String::from_utf8_lossy(&parent));
+            return Err(fatal(msg).then(ADD_FAILED));
         }
         let mut sorted = parents.clone();
         sorted.sort_unstable();
@@ -486,29 +548,20 @@ impl DecoderLoader {
             let mut has_earlier_pattern = false;
             for &s in &siblings {
                 if d.prematch.is_some() {
-                    return Err(fatal(format!(
-                        "(2102): Duplicated decoder with prematch: '{dname}'. (2106): Error adding decoder plugin."
-                    )));
+                    return Err(list_err(format!("(2102): Duplicated decoder with prematch: '{dname}'.")));
                 }
                 if d.fts.is_some() {
-                    return Err(fatal(format!(
-                        "(2103): Duplicated decoder with fts set: '{dname}'. (2106): Error adding decoder plugin."
-                    )));
+                    return Err(list_err(format!("(2103): Duplicated decoder with fts set: '{dname}'.")));
                 }
                 let sib = &self.set.nodes[s];
                 let ok = |x: &Decoder| x.regex.is_some() || x.plugin.is_some();
                 if !ok(sib) || !ok(&d) {
-                    return Err(fatal(format!(
-                        "(2104): Invalid duplicated decoder: '{dname}'. (2106): Error adding decoder plugin."
-                    )));
+                    return Err(list_err(format!("(2104): Invalid duplicated decoder: '{dname}'.")));
                 }
                 has_earlier_pattern |= sib.prematch.is_some() || sib.regex.is_some();
             }
             if d.regex_offset == RegexOffset::AfterRegex && !has_earlier_pattern {
-                return Err(fatal(
-                    "(2120): Invalid offset value: 'after_regex' (2105): Error loading decoder options. (2106): Error adding decoder plugin."
-                        .into(),
-                ));
+                return Err(list_err(format!("(2120): Invalid offset value: '{dname}'")));
             }
             for s in siblings {
                 self.set.nodes[s].get_next = true;
@@ -536,6 +589,11 @@ impl DecoderLoader {
         (self.set, self.diagnostics)
     }
 }
+
+/// `DEC_PLUGIN_ERR`: a decoder the tree (`_OS_AddOSDecoder`) refused.
+const LIST_FAILED: &str = "(2105): Error loading decoder options.";
+/// `DECODER_ERROR`: a decoder that could not be added (`ReadDecodeXML`).
+const ADD_FAILED: &str = "(2106): Error adding decoder plugin.";
 
 /// Upstream's message for a bad attribute value.
 fn invalid_attr(attr: &str, option: &str, decoder: &str) -> String {

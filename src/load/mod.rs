@@ -9,54 +9,75 @@
 pub mod config;
 pub mod decoders;
 pub mod rules;
-pub mod xml;
+pub(crate) mod xml;
 
 use crate::diagnostics::{Code, Diagnostic, Severity, SourceFile};
 
 /// A problem that stops loading (Wazuh: the manager refuses to start, logtest
 /// cannot create the session): one fatal [`Diagnostic`].
 #[derive(Debug, Clone)]
-pub struct LoadError(pub Box<Diagnostic>);
+pub struct LoadError(pub(crate) Box<Diagnostic>);
 
 impl LoadError {
     /// A fatal problem in Wazuh's words.
-    pub fn wazuh(code: Code, message: impl Into<String>) -> LoadError {
+    pub(crate) fn wazuh(code: Code, message: impl Into<String>) -> LoadError {
         LoadError(Box::new(Diagnostic::wazuh(code, Severity::Fatal, message)))
     }
 
+    /// A fatal problem Wazuh writes to its log only (not into logtest replies).
+    pub(crate) fn wazuh_log(code: Code, message: impl Into<String>) -> LoadError {
+        LoadError(Box::new(Diagnostic::wazuh_log(code, Severity::Fatal, message)))
+    }
+
     /// A fatal problem of ours (a limit Wazuh does not have).
-    pub fn ours(code: Code, message: impl Into<String>) -> LoadError {
+    pub(crate) fn ours(code: Code, message: impl Into<String>) -> LoadError {
         LoadError(Box::new(Diagnostic::ours(code, Severity::Fatal, message)))
     }
 
     /// A file that cannot be read.
-    pub fn io(file: &SourceFile, e: std::io::Error) -> LoadError {
+    pub(crate) fn io(file: &SourceFile, e: std::io::Error) -> LoadError {
         let msg = format!("cannot read '{}': {e}", file.name);
         LoadError(Box::new(Diagnostic::ours(Code::FileUnreadable, Severity::Fatal, msg).at(file.whole()).caused_by(e)))
     }
 
     /// An XML syntax error in `file`, as Wazuh reports it (1226).
-    pub fn xml(file: &SourceFile, e: xml::XmlError) -> LoadError {
+    pub(crate) fn xml(file: &SourceFile, e: xml::XmlError) -> LoadError {
         let msg = format!("(1226): Error reading XML file '{}': {} (line {}).", file.name, e.msg, e.line);
         let span = file.span(e.line, e.column, e.offset, e.offset);
         LoadError(Box::new(Diagnostic::wazuh(Code::XmlSyntax, Severity::Fatal, msg).at(span).caused_by(e)))
     }
 
-    pub fn at(mut self, span: crate::diagnostics::Span) -> LoadError {
+    /// A variable of `file` that cannot be applied, as Wazuh reports it (1227):
+    /// no line (os_xml does not keep one for variables).
+    pub(crate) fn xml_vars(file: &SourceFile, e: xml::XmlError) -> LoadError {
+        let msg = format!("(1227): Error applying XML variables '{}': {}.", file.name, e.msg);
+        let span = file.span(e.line, e.column, e.offset, e.offset);
+        LoadError(Box::new(Diagnostic::wazuh(Code::XmlSyntax, Severity::Fatal, msg).at(span).caused_by(e)))
+    }
+
+    /// Places it at `span`.
+    pub(crate) fn at(mut self, span: crate::diagnostics::Span) -> LoadError {
         self.0.span = Some(span);
         self
     }
 
-    pub fn caused_by(self, e: impl std::error::Error + Send + Sync + 'static) -> LoadError {
+    /// Adds a further message Wazuh gives about the same problem.
+    pub(crate) fn then(self, message: impl Into<String>) -> LoadError {
+        LoadError(Box::new(self.0.then(message)))
+    }
+
+    /// Keeps the lower-level error behind it.
+    pub(crate) fn caused_by(self, e: impl std::error::Error + Send + Sync + 'static) -> LoadError {
         LoadError(Box::new(self.0.caused_by(e)))
     }
 
     /// Names the rule (unless a rule is named already).
-    pub fn rule(mut self, id: u32) -> LoadError {
+    pub(crate) fn rule(mut self, id: u32) -> LoadError {
         self.0.rule.get_or_insert(id);
         self
     }
 
+    /// The fatal diagnostic.
     pub fn diagnostic(&self) -> &Diagnostic {
         &self.0
     }
@@ -79,6 +100,7 @@ impl std::error::Error for LoadError {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{error}")]
 pub struct LoadFailure {
+    /// The problem that stopped the load.
     #[source]
     pub error: LoadError,
     /// Messages given before the fatal one, in load order.
@@ -92,8 +114,8 @@ impl LoadFailure {
     }
 
     /// What a logtest session says about it, in Wazuh's words and order.
-    pub fn wazuh_messages(&self) -> impl Iterator<Item = String> + '_ {
-        self.all().filter_map(crate::diagnostics::render::wazuh_text)
+    pub(crate) fn wazuh_messages(&self) -> impl Iterator<Item = String> + '_ {
+        self.all().flat_map(crate::diagnostics::render::wazuh_texts)
     }
 }
 

@@ -11,9 +11,9 @@
 //! Every matcher is compiled once at load and is immutable afterwards, so a
 //! compiled ruleset can be shared by many sessions and threads.
 
-pub mod os_match;
+pub(crate) mod os_match;
 pub mod os_regex;
-pub mod pcre2;
+pub(crate) mod pcre2;
 
 pub use self::pcre2::Pcre2;
 pub use os_match::OsMatch;
@@ -21,9 +21,12 @@ pub use os_regex::OsRegex;
 
 /// Which language a pattern is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
+pub(crate) enum Kind {
+    /// OS_Match ([`os_match`]).
     OsMatch,
+    /// OS_Regex ([`os_regex`]).
     OsRegex,
+    /// PCRE2 ([`pcre2`]).
     Pcre2,
     /// Byte-for-byte equality (rule `<action>` default).
     Exact,
@@ -31,7 +34,7 @@ pub enum Kind {
 
 impl Kind {
     /// Parses a `type="..."` attribute value (case-insensitive), `None` when unknown.
-    pub fn from_attr(v: &[u8]) -> Option<Kind> {
+    pub(crate) fn from_attr(v: &[u8]) -> Option<Kind> {
         if v.eq_ignore_ascii_case(b"osmatch") {
             Some(Kind::OsMatch)
         } else if v.eq_ignore_ascii_case(b"osregex") {
@@ -47,23 +50,28 @@ impl Kind {
 /// A pattern that failed to compile, in Wazuh's words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{msg}")]
-pub struct CompileError {
-    pub msg: String,
+pub(crate) struct CompileError {
+    /// The message.
+    pub(crate) msg: String,
 }
 
 /// A compiled pattern of any language.
 #[derive(Debug, Clone)]
 pub enum Matcher {
+    /// An OS_Match pattern.
     OsMatch(OsMatch),
+    /// An OS_Regex pattern.
     OsRegex(OsRegex),
+    /// A PCRE2 pattern.
     Pcre2(Pcre2),
+    /// Exact comparison with these bytes.
     Exact(Box<[u8]>),
 }
 
 impl Matcher {
     /// Compiles `pattern` in language `kind`. `captures` asks for capture
     /// groups (decoder `<regex>`).
-    pub fn compile(kind: Kind, pattern: &[u8], captures: bool) -> Result<Matcher, CompileError> {
+    pub(crate) fn compile(kind: Kind, pattern: &[u8], captures: bool) -> Result<Matcher, CompileError> {
         let err = |e: &dyn std::fmt::Display| CompileError { msg: e.to_string() };
         Ok(match kind {
             Kind::OsMatch => Matcher::OsMatch(OsMatch::compile(pattern).map_err(|e| err(&e))?),
@@ -74,7 +82,7 @@ impl Matcher {
     }
 
     /// The language of this matcher.
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         match self {
             Matcher::OsMatch(_) => Kind::OsMatch,
             Matcher::OsRegex(_) => Kind::OsRegex,
@@ -84,7 +92,7 @@ impl Matcher {
     }
 
     /// Does the pattern match `subject`? Never allocates.
-    pub fn is_match(&self, subject: &[u8]) -> bool {
+    pub(crate) fn is_match(&self, subject: &[u8]) -> bool {
         match self {
             Matcher::OsMatch(m) => m.is_match(subject),
             Matcher::OsRegex(m) => m.is_match(subject),
@@ -95,7 +103,7 @@ impl Matcher {
 
     /// Runs the pattern and returns the upstream "end pointer" (an index into
     /// `subject` that may be -1), filling `caps` with capture ranges.
-    pub fn exec(&self, subject: &[u8], caps: &mut Vec<(usize, usize)>) -> Option<isize> {
+    pub(crate) fn exec(&self, subject: &[u8], caps: &mut Vec<(usize, usize)>) -> Option<isize> {
         match self {
             Matcher::OsRegex(m) => m.exec(subject, caps),
             Matcher::Pcre2(m) => m.exec(subject, caps),
@@ -114,6 +122,6 @@ impl Matcher {
 /// The cursor decoders continue from after a match that ended at `end`:
 /// the byte after `end`, unless `end` is the last byte (then the end of the
 /// subject, upstream's "unless it points at the terminator").
-pub fn next_offset(subject_len: usize, end: isize) -> usize {
+pub(crate) fn next_offset(subject_len: usize, end: isize) -> usize {
     os_regex::next_offset(subject_len, end)
 }

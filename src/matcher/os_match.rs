@@ -56,18 +56,18 @@
 use std::fmt;
 
 /// Longest accepted pattern, in bytes (upstream `OS_PATTERN_MAXSIZE`).
-pub const MAX_PATTERN_LEN: usize = 20480;
+pub(crate) const MAX_PATTERN_LEN: usize = 20480;
 
 /// Why a pattern did not compile. The number is upstream's `reg->error`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OsMatchError {
+pub(crate) enum OsMatchError {
     /// Code 3, `OS_REGEX_MAXSIZE`: longer than [`MAX_PATTERN_LEN`] bytes.
     TooLong,
 }
 
 impl OsMatchError {
     /// Upstream's numeric error code.
-    pub fn code(&self) -> i32 {
+    pub(crate) fn code(&self) -> i32 {
         match self {
             OsMatchError::TooLong => 3,
         }
@@ -150,7 +150,7 @@ pub struct OsMatch {
 impl OsMatch {
     /// Compiles `pattern`. The only error is a pattern longer than 20480
     /// bytes (counted before removing a leading `!`).
-    pub fn compile(pattern: &[u8]) -> Result<OsMatch, OsMatchError> {
+    pub(crate) fn compile(pattern: &[u8]) -> Result<OsMatch, OsMatchError> {
         let text = until_nul(pattern);
         if text.len() > MAX_PATTERN_LEN {
             return Err(OsMatchError::TooLong);
@@ -165,7 +165,7 @@ impl OsMatch {
     }
 
     /// Does the pattern match `subject`? Never allocates.
-    pub fn is_match(&self, subject: &[u8]) -> bool {
+    pub(crate) fn is_match(&self, subject: &[u8]) -> bool {
         let subject = until_nul(subject);
         let any = self.alternatives.iter().any(|alt| alt.matches(subject));
         any != self.negate
@@ -179,7 +179,7 @@ impl OsMatch {
 
 /// Upstream `OS_WordMatch(pattern, subject)` (see the module documentation),
 /// an uncompiled one-shot test. Never allocates.
-pub fn word_match(pattern: &[u8], subject: &[u8]) -> bool {
+pub(crate) fn word_match(pattern: &[u8], subject: &[u8]) -> bool {
     let pattern = until_nul(pattern);
     let subject = until_nul(subject);
     if pattern.is_empty() {

@@ -77,7 +77,7 @@
 use std::fmt;
 
 /// Longest accepted pattern, in bytes (upstream `OS_PATTERN_MAXSIZE`).
-pub const MAX_PATTERN_LEN: usize = 20480;
+pub(crate) const MAX_PATTERN_LEN: usize = 20480;
 
 /// Number of restart points the matcher can save (upstream `pt_error[4]`).
 const SAVE_SLOTS: usize = 4;
@@ -108,7 +108,7 @@ pub enum OsRegexError {
 
 impl OsRegexError {
     /// Upstream's numeric error code.
-    pub fn code(&self) -> i32 {
+    pub(crate) fn code(&self) -> i32 {
         match self {
             OsRegexError::Empty => 2,
             OsRegexError::TooLong => 3,
@@ -453,7 +453,7 @@ impl OsRegex {
     }
 
     /// The pattern as given to [`OsRegex::compile`].
-    pub fn pattern(&self) -> &[u8] {
+    pub(crate) fn pattern(&self) -> &[u8] {
         &self.raw
     }
 

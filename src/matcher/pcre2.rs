@@ -69,10 +69,13 @@ impl std::fmt::Debug for Pcre2 {
 /// PCRE2's own compile error: its message and the offset in the pattern.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message} at offset {offset}")]
-pub struct Pcre2Error {
-    pub code: i32,
-    pub message: String,
-    pub offset: usize,
+pub(crate) struct Pcre2Error {
+    /// PCRE2's error code.
+    pub(crate) code: i32,
+    /// PCRE2's message for it.
+    pub(crate) message: String,
+    /// Where in the pattern it was found.
+    pub(crate) offset: usize,
 }
 
 fn error_message(code: i32) -> String {
@@ -149,7 +152,7 @@ thread_local! {
 impl Pcre2 {
     /// Compiles `pattern` with no options. As Wazuh hands PCRE2 a C string,
     /// the pattern ends at its first NUL byte.
-    pub fn compile(pattern: &[u8]) -> Result<Pcre2, Pcre2Error> {
+    pub(crate) fn compile(pattern: &[u8]) -> Result<Pcre2, Pcre2Error> {
         let pattern = &pattern[..pattern.iter().position(|&b| b == 0).unwrap_or(pattern.len())];
         let mut code = 0i32;
         let mut offset = 0usize;
@@ -167,7 +170,8 @@ impl Pcre2 {
         Ok(Pcre2 { code: Arc::new(Code { ptr, jit, groups }), pattern: pattern.into() })
     }
 
-    pub fn pattern(&self) -> &[u8] {
+    /// The pattern as written.
+    pub(crate) fn pattern(&self) -> &[u8] {
         &self.pattern
     }
 
@@ -219,13 +223,14 @@ impl Pcre2 {
         })
     }
 
-    pub fn is_match(&self, subject: &[u8]) -> bool {
+    /// Does the pattern match somewhere in `subject`?
+    pub(crate) fn is_match(&self, subject: &[u8]) -> bool {
         self.run(subject, |rc, _| rc > 0)
     }
 
     /// Matches and fills `caps` with the groups up to the highest one that
     /// took part (unset ones as empty ranges); returns the end pointer.
-    pub fn exec(&self, subject: &[u8], caps: &mut Vec<(usize, usize)>) -> Option<isize> {
+    pub(crate) fn exec(&self, subject: &[u8], caps: &mut Vec<(usize, usize)>) -> Option<isize> {
         caps.clear();
         self.run(subject, |rc, ov| {
             if rc <= 0 {
@@ -241,7 +246,7 @@ impl Pcre2 {
 
     /// The groups of a match, `None` for a group that did not take part
     /// (index 0 is the whole match).
-    pub fn captures(&self, subject: &[u8]) -> Option<Vec<Option<(usize, usize)>>> {
+    pub(crate) fn captures(&self, subject: &[u8]) -> Option<Vec<Option<(usize, usize)>>> {
         self.run(subject, |rc, ov| {
             if rc <= 0 {
                 return None;

@@ -26,7 +26,7 @@ fn key(k: &str) -> Vec<u8> {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmm+0000` (the manager's local zone; we use UTC).
-pub fn format_timestamp(secs: i64, nanos: u32) -> String {
+pub(crate) fn format_timestamp(secs: i64, nanos: u32) -> String {
     let (y, m, d) = civil_from_days(secs.div_euclid(86400));
     let rem = secs.rem_euclid(86400);
     format!(
@@ -44,6 +44,7 @@ pub fn format_timestamp(secs: i64, nanos: u32) -> String {
 /// Options of the alert object that do not come from the event.
 #[derive(Debug, Clone)]
 pub struct AlertContext<'a> {
+    /// `manager.name`, and `agent.name` of manager-local events.
     pub manager_name: &'a [u8],
     /// Logtest shows level-0 results with `"level":0` at the end of `rule`.
     pub logtest: bool,
@@ -295,7 +296,7 @@ fn decoder_json(rs: &Ruleset, ev: &Event) -> Json {
 }
 
 /// The `data` object (spec rules.md 5.4).
-pub fn data_json(ev: &Event) -> Obj {
+pub(crate) fn data_json(ev: &Event) -> Obj {
     let mut o: Obj = Vec::new();
     for f in StaticField::ALL {
         if let Some(v) = ev.get_static(f) {

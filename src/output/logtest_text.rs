@@ -63,7 +63,10 @@ use crate::json::{cjson_number, Json};
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventOutcome {
     /// The phases were shown; the CLI now uses this session token and updates its `-U` triple.
-    Shown { token: Vec<u8> },
+    Shown {
+        /// The reply's session token.
+        token: Vec<u8>,
+    },
     /// An error line was printed; token and `-U` triple stay as they were.
     Failed,
 }
@@ -359,7 +362,7 @@ fn py_str_list(items: &[Vec<u8>; 3], out: &mut Vec<u8>) {
 
 /// Python `str()` of the value `json.loads` makes of this JSON (as cJSON prints it): strings raw,
 /// everything else as [`py_repr`].
-pub fn py_str(v: &Json, out: &mut Vec<u8>) {
+pub(crate) fn py_str(v: &Json, out: &mut Vec<u8>) {
     match v {
         Json::String(s) => out.extend_from_slice(s),
         _ => py_repr(v, out),
@@ -372,7 +375,7 @@ enum ReprFrame<'a> {
 }
 
 /// Python `repr()` of the value `json.loads` makes of this JSON. Iterative.
-pub fn py_repr(v: &Json, out: &mut Vec<u8>) {
+pub(crate) fn py_repr(v: &Json, out: &mut Vec<u8>) {
     let mut stack: Vec<ReprFrame> = Vec::new();
     repr_open(v, out, &mut stack);
     while let Some(top) = stack.last_mut() {
@@ -444,7 +447,7 @@ fn py_number(d: f64, out: &mut Vec<u8>) {
 
 /// Python `repr(float)`: shortest round-trip digits; exponent notation when the decimal point
 /// position is <= -4 or > 16; `.0` added to integral values.
-pub fn py_float_repr(x: f64) -> String {
+pub(crate) fn py_float_repr(x: f64) -> String {
     if x.is_nan() {
         return "nan".into();
     }
@@ -505,7 +508,7 @@ pub fn py_float_repr(x: f64) -> String {
 }
 
 /// Python `repr(str)` of UTF-8 bytes.
-pub fn py_repr_bytes(s: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn py_repr_bytes(s: &[u8], out: &mut Vec<u8>) {
     let has_single = s.contains(&b'\'');
     let has_double = s.contains(&b'"');
     let quote = if has_single && !has_double { b'"' } else { b'\'' };
@@ -586,7 +589,7 @@ fn py_printable(c: u32) -> bool {
 
 /// The message of the `UnicodeDecodeError` Python's strict UTF-8 decoder raises for `b`, if any:
 /// `'utf-8' codec can't decode byte 0xNN in position P: <reason>` (or `bytes in position P-Q`).
-pub fn py_utf8_error(b: &[u8]) -> Option<String> {
+pub(crate) fn py_utf8_error(b: &[u8]) -> Option<String> {
     let n = b.len();
     let cont = |x: u8| (0x80..=0xbf).contains(&x);
     let mut i = 0;

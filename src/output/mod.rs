@@ -5,6 +5,6 @@
 
 pub mod alert;
 pub mod logtest_text;
-pub mod writer;
+pub(crate) mod writer;
 
 pub use writer::AlertWriter;

@@ -24,6 +24,8 @@ pub struct AlertWriter {
 }
 
 impl AlertWriter {
+    /// A writer for alerts of a manager named `manager_name`; with `geoip`, addresses left without
+    /// a location are looked up again.
     pub fn new(manager_name: &[u8], geoip: Option<Arc<GeoIp>>) -> AlertWriter {
         AlertWriter { manager_name: manager_name.to_vec(), geoip, next_id: 0, buf: Vec::new() }
     }

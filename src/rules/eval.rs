@@ -19,37 +19,43 @@ use crate::lists::{lookup, CdbList};
 
 /// What one evaluation found.
 #[derive(Debug, Default)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// The returned rule (index into the tree's rules).
-    pub rule: Option<RuleIdx>,
+    pub(crate) rule: Option<RuleIdx>,
     /// The immediate parent of the returned rule, if any.
-    pub parent: Option<RuleIdx>,
-    pub firedtimes: u32,
+    pub(crate) parent: Option<RuleIdx>,
+    /// The returned rule's firedtimes after this event.
+    pub(crate) firedtimes: u32,
     /// `matched` level given to the current event by a correlation search.
-    pub matched: u32,
+    pub(crate) matched: u32,
     /// `previous_output` entries of the winning correlation search.
-    pub previous: Vec<Vec<u8>>,
+    pub(crate) previous: Vec<Vec<u8>>,
     /// `previous_log` of a `check_diff` match.
-    pub previous_log: Option<Vec<u8>>,
+    pub(crate) previous_log: Option<Vec<u8>>,
 }
 
 /// Everything a rule check reads.
-pub struct Ctx<'a> {
-    pub tree: &'a RuleTree,
+pub(crate) struct Ctx<'a> {
+    /// The rules.
+    pub(crate) tree: &'a RuleTree,
     /// Names of dynamic fields (for traces).
-    pub fields: &'a crate::event::FieldNames,
-    pub decoders: &'a Decoders,
-    pub lists: &'a IdxVec<ListIdx, CdbList>,
-    pub ev: &'a Event,
+    pub(crate) fields: &'a crate::event::FieldNames,
+    /// The decoders (for `decoded_as` and `<fts>`).
+    pub(crate) decoders: &'a Decoders,
+    /// The CDB lists.
+    pub(crate) lists: &'a IdxVec<ListIdx, CdbList>,
+    /// The event.
+    pub(crate) ev: &'a Event,
     /// Seconds since the epoch (the session's clock).
-    pub now: i64,
-    /// Local `HH:MM` and weekday (0 = Sunday) of `now`.
-    pub hhmm: [u8; 5],
-    pub weekday: u8,
+    pub(crate) now: i64,
+    /// `HH:MM` of `now` (UTC).
+    pub(crate) hhmm: [u8; 5],
+    /// Weekday of `now` (0 = Sunday).
+    pub(crate) weekday: u8,
 }
 
 /// Evaluates the tree; mutates the correlation state as Wazuh does.
-pub fn evaluate(ctx: &mut Ctx<'_>, corr: &mut Correlation, trace: &mut impl Trace) -> Outcome {
+pub(crate) fn evaluate(ctx: &mut Ctx<'_>, corr: &mut Correlation, trace: &mut impl Trace) -> Outcome {
     let mut out = Outcome::default();
     // A forwarded alert (OSSECAlert_Decoder, type "ossec alert") is not matched:
     // it reports the rule it carries, if any, without counting a firedtime.

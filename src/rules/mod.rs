@@ -8,7 +8,7 @@
 //! tree; its state (firedtimes, correlation lists) is shared across them and
 //! lives in the session, indexed by rule.
 
-pub mod eval;
+pub(crate) mod eval;
 pub mod trace;
 
 use std::collections::HashMap;
@@ -23,14 +23,16 @@ use crate::matcher::{Matcher, OsMatch, OsRegex};
 /// A pattern condition with its `negate` attribute.
 #[derive(Debug, Clone)]
 pub struct Cond {
+    /// The compiled pattern, in the language the element's `type` (or its default) chose.
     pub m: Matcher,
+    /// `negate="yes"` (of the last occurrence): inverts the result, but only for a present value.
     pub negate: bool,
 }
 
 impl Cond {
     /// Wazuh's pass rule: an absent value fails whatever `negate` says.
     #[inline]
-    pub fn test(&self, value: Option<&[u8]>) -> bool {
+    pub(crate) fn test(&self, value: Option<&[u8]>) -> bool {
         match value {
             Some(v) => self.m.is_match(v) != self.negate,
             None => false,
@@ -42,13 +44,19 @@ impl Cond {
 /// `OS_IsValidIP`): the address already masked, and the mask. A dotted IPv4
 /// mask is used bit for bit, so it need not be contiguous.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IpNet {
+pub(crate) enum IpNet {
+    /// An IPv4 network.
     V4 {
+        /// The address, already masked.
         addr: u32,
+        /// The mask, bit for bit as given (a dotted mask need not be contiguous).
         mask: u32,
     },
+    /// An IPv6 network.
     V6 {
+        /// The address, already masked.
         addr: u128,
+        /// The mask (from the prefix length; `/128` by default).
         mask: u128,
     },
     /// `any`: upstream stores only an all-zero IPv6 entry (its IPv4 part is
@@ -60,7 +68,7 @@ pub enum IpNet {
 impl IpNet {
     /// Does the network contain `ip`? An address of the other family never
     /// matches (upstream dereferences the entry's missing half: a crash).
-    pub fn contains(&self, ip: &IpAddr) -> bool {
+    pub(crate) fn contains(&self, ip: &IpAddr) -> bool {
         match (self, ip) {
             (IpNet::V4 { addr, mask }, IpAddr::V4(b)) => u32::from(*b) & mask == *addr,
             (IpNet::V6 { addr, mask }, IpAddr::V6(b)) => u128::from(*b) & mask == *addr,
@@ -76,14 +84,16 @@ impl IpNet {
 /// `negate` of the last occurrence inverts the whole list.
 #[derive(Debug, Clone, Default)]
 pub struct IpList {
-    pub nets: Vec<IpNet>,
-    pub negate: bool,
+    /// The entries of every occurrence, in document order.
+    pub(crate) nets: Vec<IpNet>,
+    /// `negate` of the last occurrence: inverts the whole list.
+    pub(crate) negate: bool,
 }
 
 impl IpList {
     /// The event value must be an address `inet_pton` accepts (IPv4 first,
     /// then IPv6); anything else fails whatever `negate` says.
-    pub fn test(&self, value: Option<&[u8]>) -> bool {
+    pub(crate) fn test(&self, value: Option<&[u8]>) -> bool {
         let Some(v) = value else { return false };
         let Some(ip) = std::str::from_utf8(v).ok().and_then(|s| s.parse::<IpAddr>().ok()) else {
             return false;
@@ -95,46 +105,63 @@ impl IpList {
 /// Built-in C predicates of `<compiled_rule>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompiledRule {
+    /// `comp_srcuser_dstuser`: passes unless `srcuser` and `dstuser` are both present and differ.
     SrcuserDstuser,
+    /// `check_id_size`: `id` is present and at least 10 bytes long.
     CheckIdSize,
+    /// `comp_mswin_targetuser_calleruser_diff`: in `log`, the text after "Target Account Name:"
+    /// differs from the text after "Caller User Name:" (both labels required).
     MswinTargetCaller,
+    /// `is_simple_http_request`: `url` is `/` or has no `?`.
     SimpleHttpRequest,
+    /// `is_valid_crawler`: `log` starts with one of a fixed list of Google, MSN and Yahoo crawler
+    /// address prefixes.
     ValidCrawler,
 }
 
 /// What a `<list field=...>` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListField {
+pub(crate) enum ListField {
+    /// A static field (`srcip`, `srcport`, `dstip`, `url`, `id`, …).
     Static(StaticField),
+    /// `hostname`: the event's hostname.
     Hostname,
+    /// `program_name`: the pre-decoded program name.
     ProgramName,
     /// srcuser if set, else dstuser.
     User,
+    /// Any other name (trimmed of spaces): the first dynamic field of that name.
     Dynamic(FieldId),
 }
 
 /// One `<list>` condition.
 #[derive(Debug, Clone)]
 pub struct ListCond {
-    pub field: ListField,
-    pub lookup: Lookup,
-    pub check: Option<OsMatch>,
-    /// The list.
-    pub list: ListIdx,
+    /// The `field` attribute: what is looked up.
+    pub(crate) field: ListField,
+    /// The `lookup` attribute (default `match_key`).
+    pub(crate) lookup: Lookup,
+    /// `check_value`: an OS_Match pattern on the value stored for the key (the `*_key_value`
+    /// lookups).
+    pub(crate) check: Option<OsMatch>,
+    /// The list, resolved by its path at load.
+    pub(crate) list: ListIdx,
 }
 
 /// `<time>`: upstream's normalised string (`OS_IsValidTime`): a flag byte
 /// (`.` or `!`) followed by the start and end times, normally `HH:MM` each.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimeRange {
-    pub spec: Vec<u8>,
+    /// The flag byte, then the start time at offset 1 and the end time at offset 6. A range given
+    /// backwards (`18:00-08:00`) is stored as `!` and the swapped range, both ends then excluded.
+    pub(crate) spec: Vec<u8>,
 }
 
 impl TimeRange {
     /// `OS_IsonTime`: `hhmm` (the first five bytes of the reception time
     /// `HH:MM:SS`) is compared with `strncmp(…, 5)` against the bytes at
     /// offsets 1 and 6 of the spec, inclusive at both ends; `!` inverts.
-    pub fn is_on(&self, hhmm: &[u8]) -> bool {
+    pub(crate) fn is_on(&self, hhmm: &[u8]) -> bool {
         fn strncmp5(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
             for i in 0..5 {
                 let x = a.get(i).copied().unwrap_or(0);
@@ -161,10 +188,14 @@ impl TimeRange {
 
 /// Fields compared by `same_*`/`different_*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SameField {
+pub(crate) enum SameField {
+    /// A static field; `same_user`/`different_user` compare `dstuser` only.
     Static(StaticField),
+    /// `same_location`/`different_location`: the raw location.
     Location,
+    /// `same_srcgeoip`/`different_srcgeoip` (values only with a GeoIP database).
     SrcGeoip,
+    /// `same_dstgeoip`/`different_dstgeoip` (values only with a GeoIP database).
     DstGeoip,
 }
 
@@ -184,10 +215,18 @@ pub enum Search {
 /// `<options>` flags.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
+    /// The alert's `rule.mail`: `email_alert_level` ≤ level, or `alert_by_email`; cleared by
+    /// `no_email_alert`.
     pub mail: bool,
-    pub log: bool,
-    pub no_ar: bool,
-    pub no_full_log: bool,
+    /// analysisd would write the alert: `log_alert_level` ≤ level, or `log_alert`; cleared by
+    /// `no_log`. logtest's `alert` does not look at it (spec rules.md trap 20).
+    pub(crate) log: bool,
+    /// `no_ar`: no active response (none runs here).
+    pub(crate) no_ar: bool,
+    /// `no_full_log`: the alert has no `full_log` (its `previous_output` stays).
+    pub(crate) no_full_log: bool,
+    /// `no_counter`: the alert has no `rule.firedtimes`. `no_email_alert` and `no_log` clear it
+    /// again when they clear a flag that was set (upstream clears with a 12-bit mask).
     pub no_counter: bool,
 }
 
@@ -207,118 +246,223 @@ pub struct FtsKeys {
     /// Static keys as upstream's `FTS_*` bits: 1 dstuser (`user`), 2 srcip,
     /// 4 dstip, 8 id, 16 location, 32 data, 64 name (decoder name).
     pub statics: u8,
+    /// Dynamic field names, from the last occurrence only.
     pub dynamic: Vec<Vec<u8>>,
 }
 
 impl FtsKeys {
+    /// Whether any key is given.
     pub fn is_set(&self) -> bool {
         self.statics != 0 || !self.dynamic.is_empty()
     }
 }
 
-/// One compiled rule.
+/// One compiled `<rule>` (upstream `RuleInfo`): its attributes, its conditions (checked in
+/// upstream's order, see [`eval`]), its placement and correlation settings, and what its alerts
+/// show. Fields keep upstream's values, quirks included: repeated text elements are concatenated,
+/// numbers are read with upstream's widths, an overwrite replaces most of them in place.
 #[derive(Debug, Clone, Default)]
 pub struct Rule {
+    /// The `id` attribute (at most 6 digits). Ids below 10 are root templates.
     pub id: u32,
     /// Final level (0..16; 99 for level 0 with `accuracy="0"`).
     pub level: u32,
     /// Level while loading (level 0 → 9900, n → n×100 unless accuracy 0); decides sibling order.
     pub internal_level: u32,
-    /// `frequency` attribute (0 when absent).
-    pub frequency: u32,
+    /// The `frequency` attribute F as written (2–9999; 0 when absent). Upstream stores F − 2: the
+    /// correlation search needs F − 1 qualifying earlier events, so the rule fires on the F-th
+    /// event counting the current one. An absent frequency behaves as 2, which the alert's
+    /// `rule.frequency` then shows.
+    pub(crate) frequency: u32,
+    /// The `timeframe` attribute in seconds (only its first 5 digits are read; default
+    /// `analysisd.default_timeframe`, 360): how far back the correlation search looks.
     pub timeframe: u32,
+    /// The `ignore` attribute in seconds (first 6 digits; 0 = none): after an alert, the rule's
+    /// alerts are suppressed for this long (logtest's behaviour; analysisd would report the parent
+    /// instead). Unrelated to the `<ignore>` element ([`Rule::fts_ignore`]).
     pub ignore: u32,
+    /// The `maxsize` attribute (first 4 digits; 0 = no check). Despite the name, the rule needs
+    /// `log` to be *at least* this many bytes long (upstream compares with `>=`).
     pub maxsize: u32,
-    pub noalert: bool,
-    pub overwrite: bool,
+    /// `noalert="1"`: the rule only groups its children. When none of them matches it is not
+    /// returned either (the next sibling is tried) and it never counts a firedtime.
+    pub(crate) noalert: bool,
+    /// `overwrite="yes"` on an id loaded before: this definition replaces the earlier one's
+    /// conditions and metadata in place, keeping its tree positions, placement and correlation
+    /// wiring (`OS_AddRuleInfo`). Cleared when the id did not exist (7613: loaded as a new rule).
+    pub(crate) overwrite: bool,
+    /// `<options>` flags; `mail` and `log` start from the alert levels of `ossec.conf`.
     pub options: Options,
-    pub category: DecoderType,
-    pub decoded_as: Option<Box<[u8]>>,
+    /// `<category>` (default syslog). It only places a rule without a parent (under the first root
+    /// of its category); a child takes its parent's category. At evaluation only roots compare it
+    /// with the event's decoder type.
+    pub(crate) category: DecoderType,
+    /// `<decoded_as>`: the decoder name the event must carry (the name in its decoder info, which
+    /// for a child without `use_own_name` is its parent's).
+    pub(crate) decoded_as: Option<Box<[u8]>>,
 
-    pub program_name: Option<Cond>,
-    pub id_cond: Option<Cond>,
-    pub system_name: Option<Cond>,
-    pub protocol: Option<Cond>,
+    /// `<program_name>`: the pre-decoded program name.
+    pub(crate) program_name: Option<Cond>,
+    /// `<id>`: the static `id` field. (`id` is the rule's own id.)
+    pub(crate) id_cond: Option<Cond>,
+    /// `<system_name>`: the static `system_name` (upstream `systemname`).
+    pub(crate) system_name: Option<Cond>,
+    /// `<protocol>`: the static `protocol`.
+    pub(crate) protocol: Option<Cond>,
+    /// `<match>` (OS_Match by default): tested against `log`. (`match` is a keyword.)
     pub match_: Option<Cond>,
-    pub regex: Option<Cond>,
-    pub action: Option<Cond>,
-    pub url: Option<Cond>,
-    pub location: Option<Cond>,
-    pub fields: Vec<(FieldId, Cond)>,
-    pub srcip: Option<IpList>,
-    pub dstip: Option<IpList>,
-    pub srcport: Option<Cond>,
-    pub dstport: Option<Cond>,
-    pub compiled: Option<CompiledRule>,
-    pub user: Option<Cond>,
-    pub srcgeoip: Option<Cond>,
-    pub dstgeoip: Option<Cond>,
-    pub time: Option<TimeRange>,
-    /// Bit i = weekday i (0 = Sunday).
-    pub weekday: Option<u8>,
-    pub data: Option<Cond>,
-    pub extra_data: Option<Cond>,
-    pub hostname: Option<Cond>,
-    pub status: Option<Cond>,
-    pub check_diff: bool,
-    pub if_fts: bool,
-    pub lists: Vec<ListCond>,
+    /// `<regex>` (OS_Regex by default): tested against `log`.
+    pub(crate) regex: Option<Cond>,
+    /// `<action>`: the static `action`, compared exactly and case-sensitively by default
+    /// ([`crate::matcher::Kind::Exact`]) unless `type` says otherwise.
+    pub(crate) action: Option<Cond>,
+    /// `<url>`: the static `url`.
+    pub(crate) url: Option<Cond>,
+    /// `<location>`: the event's location as received (not the alert's `location`).
+    pub(crate) location: Option<Cond>,
+    /// `<field name="…">` conditions in document order (OS_Regex by default), each on the first
+    /// dynamic field of that name (case-insensitive); every one must hold.
+    pub(crate) fields: Vec<(FieldId, Cond)>,
+    /// Every `<srcip>` as one OR list.
+    pub(crate) srcip: Option<IpList>,
+    /// Every `<dstip>` as one OR list.
+    pub(crate) dstip: Option<IpList>,
+    /// `<srcport>`: the static `srcport`.
+    pub(crate) srcport: Option<Cond>,
+    /// `<dstport>`: the static `dstport`.
+    pub(crate) dstport: Option<Cond>,
+    /// `<compiled_rule>` (the last one given).
+    pub(crate) compiled: Option<CompiledRule>,
+    /// `<user>`: `dstuser`, or `srcuser` when the event has no `dstuser` (the opposite order of
+    /// `<list field="user">`).
+    pub(crate) user: Option<Cond>,
+    /// `<srcgeoip>`: only a session with a GeoIP database has the value; without one it never
+    /// matches.
+    pub(crate) srcgeoip: Option<Cond>,
+    /// `<dstgeoip>`: as [`Rule::srcgeoip`], for `dstgeoip`.
+    pub(crate) dstgeoip: Option<Cond>,
+    /// `<time>`: the `HH:MM` of the event's time on the session's clock (UTC) must be in range.
+    pub(crate) time: Option<TimeRange>,
+    /// `<weekday>` as bits, bit i = weekday i (0 = Sunday), tested against the weekday of the
+    /// event's time (UTC).
+    pub(crate) weekday: Option<u8>,
+    /// `<data>`: the static `data`.
+    pub(crate) data: Option<Cond>,
+    /// `<extra_data>`: the static `extra_data`.
+    pub(crate) extra_data: Option<Cond>,
+    /// `<hostname>`: the event's hostname (agent name, syslog header host or manager name).
+    pub(crate) hostname: Option<Cond>,
+    /// `<status>`: the static `status`.
+    pub(crate) status: Option<Cond>,
+    /// `<check_diff>` (upstream `doDiff`): matches when `log` differs from what this rule last saw
+    /// from the same host (the first content is only stored). Such a rule never runs a correlation
+    /// search.
+    pub(crate) check_diff: bool,
+    /// `<if_fts>`: matches only the first time the session sees the decoder's `<fts>` key.
+    pub(crate) if_fts: bool,
+    /// `<list>` conditions, of which only the **last two** are kept: upstream's `OS_AddListRule`
+    /// returns the wrong list head, so from the third `<list>` on the earliest is lost (spec
+    /// rules.md trap 18).
+    pub(crate) lists: Vec<ListCond>,
 
+    /// `<if_sid>`: parent ids separated by `,` or spaces. Repeated elements are concatenated with
+    /// no separator (`100` and `200` make `100200`); a trailing separator also attaches the rule by
+    /// category. Set from `if_matched_sid` when the rule has no placement of its own.
     pub if_sid: Option<String>,
+    /// `<if_group>` (concatenated): the rule goes under every rule loaded earlier whose groups
+    /// match it (OS_WordMatch: a case-insensitive substring). Set from `if_matched_group` when the
+    /// rule has no other placement.
     pub if_group: Option<Vec<u8>>,
-    pub if_level: Option<String>,
+    /// `<if_level>`: the rule goes under every node loaded earlier whose internal level is at least
+    /// L×100, which includes every level-0 rule and the root templates.
+    pub(crate) if_level: Option<String>,
     /// `if_matched_sid` (C `atoi` of the text; `None` when absent or 0).
-    pub if_matched_sid: Option<i32>,
-    pub if_matched_group: Option<OsMatch>,
-    pub if_matched_group_text: Option<Vec<u8>>,
-    pub if_matched_regex: Option<OsRegex>,
-    pub same: Vec<SameField>,
-    pub different: Vec<SameField>,
-    pub same_fields: Vec<FieldId>,
-    pub different_fields: Vec<FieldId>,
-    pub same_id: bool,
+    pub(crate) if_matched_sid: Option<i32>,
+    /// `<if_matched_group>`, compiled (OS_Match): the events of rules loaded earlier whose groups
+    /// match it feed this rule's group list.
+    pub(crate) if_matched_group: Option<OsMatch>,
+    /// The `<if_matched_group>` text, which an overwrite compares (7605).
+    pub(crate) if_matched_group_text: Option<Vec<u8>>,
+    /// `<if_matched_regex>`: the event search's test of earlier events' `log`.
+    pub(crate) if_matched_regex: Option<OsRegex>,
+    /// `same_*` elements other than `same_id` and `same_srcip`: an earlier event counts only if
+    /// both have the value and it is equal.
+    pub(crate) same: Vec<SameField>,
+    /// `different_*`/`not_same_*`: an earlier event with the same value is skipped; an absent value
+    /// counts as different.
+    pub(crate) different: Vec<SameField>,
+    /// `<same_field>`: every listed dynamic field must exist in both events and be equal; when
+    /// either event has no dynamic fields at all, the earlier one does not count.
+    pub(crate) same_fields: Vec<FieldId>,
+    /// `<different_field>`/`<not_same_field>`: an earlier event is skipped when any listed field
+    /// exists in both with equal values, or when neither event has dynamic fields.
+    pub(crate) different_fields: Vec<FieldId>,
+    /// `same_id`: checked before the other filters, as upstream does.
+    pub(crate) same_id: bool,
+    /// `same_source_ip`/`same_srcip`: checked right after `same_id`.
     pub same_srcip: bool,
-    pub global_frequency: bool,
+    /// `global_frequency`: earlier events of every agent count, not only the current event's
+    /// agent's.
+    pub(crate) global_frequency: bool,
     /// Upstream `context`: set by any `if_matched_*` or `check_diff` (cleared
     /// again at wiring for a `check_diff` rule without sid/group search). The
     /// correlation search runs only while it is set, so an overwrite without
     /// `if_matched_*` switches the kept search off.
-    pub context: bool,
+    pub(crate) context: bool,
     /// Set when wiring correlation (upstream `event_search`; the alert's
     /// `rule.frequency` is shown iff it is set).
     pub search: Option<Search>,
-    /// `<ignore>` fields (the FTS-based suppression list, not the attribute).
+    /// `<ignore>` fields (the FTS-based suppression list, not the attribute). Read for fidelity and
+    /// checked at load; logtest never records them.
     pub fts_ignore: FtsKeys,
-    /// `<check_if_ignored>` fields.
+    /// `<check_if_ignored>` fields; never matches in 4.14.7 (spec rules.md 3.5), and logtest never
+    /// gets there.
     pub fts_check_ignored: FtsKeys,
 
+    /// `<description>` as written: fragments concatenated, the first newline of each made a space.
+    /// `$(field)` is substituted per event ([`crate::session::Processed::description`]).
     pub description: Vec<u8>,
+    /// The group string: the `<group name>` value with every `<group>` text appended, no separator,
+    /// newlines removed. Alerts split it at `,` into `groups` and the compliance arrays.
     pub groups: Vec<u8>,
+    /// `<info>` entries as (type, text); the type is `text`, `link`, `cve`, `osvdb`, or `-1` when
+    /// the attribute is invalid (upstream logs an error and keeps the entry). Alerts show the texts
+    /// concatenated.
     pub info: Vec<(Vec<u8>, Vec<u8>)>,
-    pub cve: Vec<u8>,
+    /// `<cve>` (concatenated): the alert's `rule.cve`.
+    pub(crate) cve: Vec<u8>,
+    /// `<mitre>` references, resolved against the ATT&CK table when the ruleset is built.
     pub mitre: MitreRefs,
 
     /// Where the rule is defined (its `<rule>` start tag).
-    pub span: crate::diagnostics::Span,
+    pub(crate) span: crate::diagnostics::Span,
 }
 
 /// A position of a rule in the tree.
 #[derive(Debug, Clone)]
 pub struct Node {
+    /// The rule at this position.
     pub rule: RuleIdx,
+    /// Child nodes in sibling order: level 0 first, then level descending, each level in load order
+    /// (by internal level, so `accuracy="0"` rules come last).
     pub children: Vec<NodeIdx>,
     /// The node whose child list holds this one (`None` for roots).
-    pub parent: Option<NodeIdx>,
+    pub(crate) parent: Option<NodeIdx>,
     /// Distance from the root (0 for roots).
-    pub depth: u32,
+    pub(crate) depth: u32,
 }
 
-/// The rule tree.
+/// The rule tree: every rule definition, the positions they take, and the correlation wiring
+/// between them. Built once by the loader, read-only afterwards.
 #[derive(Debug, Clone, Default)]
 pub struct RuleTree {
+    /// Every rule definition, in load order.
     pub rules: IdxVec<RuleIdx, Rule>,
+    /// Every position in the tree.
     pub nodes: IdxVec<NodeIdx, Node>,
+    /// The root templates (ids below 10), in sibling order; evaluation starts here.
     pub roots: Vec<NodeIdx>,
+    /// Rule id → its definition (`AddHash_Rule`: the first definition wins).
     pub by_id: HashMap<u32, RuleIdx>,
     /// Rules that own a previous-matches list (targets of some `if_matched_sid`).
     pub has_sid_list: IdxVec<RuleIdx, bool>,
@@ -332,12 +476,13 @@ pub struct RuleTree {
 }
 
 impl RuleTree {
+    /// The rule with this id.
     pub fn rule(&self, id: u32) -> Option<&Rule> {
         self.by_id.get(&id).map(|&i| &self.rules[i])
     }
 
     /// Number of tree nodes ("Total rules enabled").
-    pub fn node_count(&self) -> usize {
+    pub(crate) fn node_count(&self) -> usize {
         self.nodes.len()
     }
 

@@ -18,29 +18,42 @@ pub enum Condition<'a> {
     DecodedAs(&'a [u8]),
     /// A text element (`match`, `regex`, `user`, `srcport`, …) by its element name.
     Text {
+        /// The element name.
         element: &'static str,
+        /// Its compiled pattern and `negate`.
         cond: &'a Cond,
     },
     /// `<field name="…">`.
     Field {
+        /// The `name` attribute.
         name: &'a [u8],
+        /// Its compiled pattern and `negate`.
         cond: &'a Cond,
     },
     /// `<srcip>` / `<dstip>` (element name, list).
     Address {
+        /// `srcip` or `dstip`.
         element: &'static str,
+        /// The address list.
         list: &'a IpList,
     },
+    /// `<compiled_rule>`.
     Compiled(CompiledRule),
     /// `maxsize`: the log must be at least this long.
     MaxSize(u32),
+    /// `<time>`.
     Time(&'a TimeRange),
     /// `<weekday>` as bits (bit 0 = Sunday).
     Weekday(u8),
+    /// `<check_diff>`: the content differs from what the rule saw last from the host.
     CheckDiff,
+    /// `<if_fts>`: the decoder's first-time-seen key is new.
     IfFts,
+    /// One of the (last two) `<list>` conditions.
     List {
+        /// The condition: field, lookup and `check_value`.
         cond: &'a ListCond,
+        /// The list it names (`None`: not found; the condition then fails).
         list: Option<&'a CdbList>,
     },
 }
@@ -50,12 +63,15 @@ pub enum Condition<'a> {
 pub enum Value<'a> {
     /// The field is absent: the condition fails whatever `negate` says.
     Absent,
+    /// The bytes the condition tested.
     Bytes(&'a [u8]),
     /// A length (for `maxsize`).
     Length(usize),
     /// `HH:MM` and weekday (0 = Sunday) of the event's time.
     Clock {
+        /// `HH:MM`.
         hhmm: [u8; 5],
+        /// 0 = Sunday.
         weekday: u8,
     },
     /// Nothing to show (a side effect, e.g. `check_diff`).
@@ -91,6 +107,7 @@ impl Trace for NoTrace {}
 /// `wazuh-logtest -v`: upstream's `rules_debug` lines.
 #[derive(Debug, Default)]
 pub struct RulesDebug {
+    /// The lines, in order, each cut to 1055 bytes (`RULES_DEBUG_MSG_I_MAX_LEN` with its NUL).
     pub lines: Vec<String>,
 }
 

@@ -17,12 +17,16 @@ use std::path::{Path, PathBuf};
 /// One parsed section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
+    /// The section name (between the brackets).
     pub name: String,
     /// (option name, value lines) in file order; values keep their lines.
     pub options: Vec<(String, Vec<String>)>,
+    /// The line of each option's first occurrence (parallel to `options`).
+    pub lines: Vec<u32>,
 }
 
 impl Section {
+    /// An option's value, its lines joined with newlines.
     pub fn get(&self, key: &str) -> Option<String> {
         self.options.iter().find(|(k, _)| k == key).map(|(_, v)| v.join("\n"))
     }
@@ -31,15 +35,22 @@ impl Section {
 /// One test case: a `log …` option of a section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Case {
+    /// The section the case is in.
     pub section: String,
+    /// The `log N pass|fail` key.
     pub key: String,
+    /// The section's expected `rule` id.
     pub rule: String,
+    /// The section's expected `alert` (level).
     pub alert: String,
+    /// The section's expected `decoder` name.
     pub decoder: String,
     /// The events, one per non-empty line.
     pub events: Vec<String>,
     /// Name ends with `fail`: success when the comparison fails.
     pub negate: bool,
+    /// Line of the `log …` key in the file.
+    pub line: u32,
 }
 
 /// Parses an `.ini` file as Python's `RawConfigParser` (strict=False) would,
@@ -80,7 +91,7 @@ pub fn parse(text: &str) -> Result<Vec<Section>, String> {
                 Some(&i) => i,
                 None => {
                     section_index.insert(name.clone(), sections.len());
-                    sections.push(Section { name, options: Vec::new() });
+                    sections.push(Section { name, options: Vec::new(), lines: Vec::new() });
                     sections.len() - 1
                 }
             });
@@ -102,6 +113,7 @@ pub fn parse(text: &str) -> Result<Vec<Section>, String> {
             None => {
                 option_index.insert((si, name.clone()), sec.options.len());
                 sec.options.push((name, vec![value]));
+                sec.lines.push(lineno as u32 + 1);
                 cur_opt = Some((si, sec.options.len() - 1, indent));
             }
         }
@@ -124,7 +136,7 @@ pub fn cases(sections: &[Section]) -> Vec<Case> {
         let rule = s.get("rule").unwrap_or_default();
         let alert = s.get("alert").unwrap_or_default();
         let decoder = s.get("decoder").unwrap_or_default();
-        for (k, v) in &s.options {
+        for (oi, (k, v)) in s.options.iter().enumerate() {
             if !k.starts_with("log ") {
                 continue;
             }
@@ -138,6 +150,7 @@ pub fn cases(sections: &[Section]) -> Vec<Case> {
                 decoder: decoder.clone(),
                 events,
                 negate: k.ends_with("fail"),
+                line: s.lines.get(oi).copied().unwrap_or(0),
             });
         }
     }
@@ -233,7 +246,9 @@ mod tests {
 /// The result of one case.
 #[derive(Debug)]
 pub struct CaseResult {
+    /// The case.
     pub case: Case,
+    /// Whether it passed (with `fail` keys inverted).
     pub passed: bool,
     /// `[rule id, level, decoder]` of the last event, as `wazuh-logtest -U` sees it.
     pub got: [String; 3],
@@ -247,6 +262,7 @@ pub fn run_case(
     opts: &crate::session::SessionOptions,
     case: Case,
     keep_responses: bool,
+    coverage: &mut crate::testing::coverage::Coverage,
 ) -> CaseResult {
     use crate::output::logtest_text;
     let mut session =
@@ -255,6 +271,9 @@ pub fn run_case(
     let mut got = [String::new(), String::new(), String::new()];
     for ev in &case.events {
         let reply = session.process_from_client(b"stdin", ev.as_bytes(), crate::session::Timestamp::now(), false);
+        if let Some(p) = &reply.processed {
+            coverage.event(rs, p);
+        }
         // A failed event keeps the previous result, as the CLI does.
         if reply.processed.is_some() {
             got = logtest_text::unit_triple(&reply.data).map(|v| String::from_utf8_lossy(&v).into_owned());
@@ -270,6 +289,14 @@ pub fn run_case(
 /// The largest suite file read.
 pub const MAX_SUITE_FILE: u64 = 256 << 20;
 
+/// Reads and parses the cases of one `.ini` file.
+pub fn load_cases(path: &Path) -> Result<Vec<Case>, String> {
+    let bytes =
+        crate::load::config::read_regular_file(path, MAX_SUITE_FILE).map_err(|e| format!("{}: {e}", path.display()))?;
+    let sections = parse(&String::from_utf8_lossy(&bytes)).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(cases(&sections))
+}
+
 /// Parses and runs every case of one `.ini` file.
 pub fn run_file(
     rs: &std::sync::Arc<crate::Ruleset>,
@@ -277,10 +304,8 @@ pub fn run_file(
     path: &Path,
     keep_responses: bool,
 ) -> Result<Vec<CaseResult>, String> {
-    let bytes =
-        crate::load::config::read_regular_file(path, MAX_SUITE_FILE).map_err(|e| format!("{}: {e}", path.display()))?;
-    let sections = parse(&String::from_utf8_lossy(&bytes)).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(cases(&sections).into_iter().map(|c| run_case(rs, opts, c, keep_responses)).collect())
+    let mut coverage = crate::testing::coverage::Coverage::default();
+    Ok(load_cases(path)?.into_iter().map(|c| run_case(rs, opts, c, keep_responses, &mut coverage)).collect())
 }
 
 #[cfg(test)]

@@ -1,8 +1,15 @@
-//! Test suites: the upstream `.ini` format (`ruleset/testing/runtests.py`).
+//! Test suites: the upstream `.ini` format (`ruleset/testing/runtests.py`)
+//! and native YAML suites ([`suite`], run by [`case`]), with snapshots,
+//! coverage and CI reports.
 
+pub mod case;
+pub mod coverage;
 pub mod ini;
+pub mod junit;
 pub mod report;
 pub mod runner;
+pub mod snapshot;
+pub mod suite;
 
 /// Tells a test run, visibly, that a check was skipped (e.g. `../shared` is
 /// absent). The text goes straight to the process's stderr, which the test

@@ -116,3 +116,48 @@ pub fn decoding_part(v: &Json) -> Vec<u8> {
     }
     Json::Object(o).to_unformatted()
 }
+
+/// A Wazuh home in a fresh temporary folder: the stock ruleset and lists of
+/// `../shared` linked, the stock `ossec.conf` and local files copied, then
+/// `files` (path inside the home, content) written over them.
+pub fn temp_home(shared: &std::path::Path, tag: &str, files: &[(&str, &[u8])]) -> PathBuf {
+    let stock = shared.join("wazuh-4.14.7");
+    let h = std::env::temp_dir().join(format!("logtest-home-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&h);
+    for d in ["etc/rules", "etc/decoders"] {
+        std::fs::create_dir_all(h.join(d)).expect("temp home");
+    }
+    std::os::unix::fs::symlink(stock.join("ruleset"), h.join("ruleset")).expect("link ruleset");
+    std::os::unix::fs::symlink(stock.join("etc/lists"), h.join("etc/lists")).expect("link lists");
+    for f in ["etc/ossec.conf", "etc/rules/local_rules.xml", "etc/decoders/local_decoder.xml"] {
+        std::fs::copy(stock.join(f), h.join(f)).expect("copy stock file");
+    }
+    for (path, content) in files {
+        std::fs::write(h.join(path), content).expect("write home file");
+    }
+    h
+}
+
+/// What a logtest session says first about a ruleset: the load messages of
+/// its first reply, without the session lines (7202 token, 7311 failure).
+pub fn load_messages(files: &RulesetFiles, mitre: &MitreDb) -> (bool, Vec<String>) {
+    let loaded = Ruleset::load(files, mitre);
+    let ok = loaded.is_ok();
+    let mut s = match loaded {
+        Ok(rs) => LogtestSession::new(Arc::new(rs), opts(), "0badc0de".into()),
+        Err(f) => LogtestSession::unavailable(&f),
+    };
+    let reply = s.process(b"stdin", b"dummy log", Timestamp::now(), false);
+    let mut out = Vec::new();
+    if let Some(Json::Array(m)) = reply.data.get(b"messages") {
+        for m in m {
+            if let Json::String(t) = m {
+                let t = String::from_utf8_lossy(t).into_owned();
+                if !t.starts_with("INFO: (7202)") && !t.starts_with("ERROR: (7311)") {
+                    out.push(t);
+                }
+            }
+        }
+    }
+    (ok, out)
+}

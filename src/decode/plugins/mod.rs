@@ -18,10 +18,10 @@
 //! never run at all: a parent with children never runs its own plugin, and
 //! the pfSense decoders attach to every top-level decoder named `pf`.)
 
-pub mod ossec_alert;
-pub mod pf;
-pub mod sonicwall;
-pub mod symantec_ws;
+pub(crate) mod ossec_alert;
+pub(crate) mod pf;
+pub(crate) mod sonicwall;
+pub(crate) mod symantec_ws;
 
 /// `strchr`: the first `byte` at or after `from`.
 fn find(s: &[u8], from: usize, byte: u8) -> Option<usize> {

@@ -56,7 +56,7 @@ const LOG_MAX: usize = 4094;
 
 /// Runs the plugin on `ev`'s log. `rules` is the rule id → rule hash, `None`
 /// for wazuh-logtest's empty one.
-pub fn decode(ev: &mut Event, rules: Option<&HashMap<u32, crate::index::RuleIdx>>) {
+pub(crate) fn decode(ev: &mut Event, rules: Option<&HashMap<u32, crate::index::RuleIdx>>) {
     ev.decoder_type = DecoderType::OssecAlert;
     let log = ev.log().to_vec();
     let _ = decode_log(ev, &log, rules);

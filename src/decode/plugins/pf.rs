@@ -35,7 +35,7 @@ struct Found<'a> {
 }
 
 /// Runs the plugin on `ev`'s log.
-pub fn decode(ev: &mut Event) {
+pub(crate) fn decode(ev: &mut Event) {
     let log = ev.log().to_vec();
     let mut found = Found::default();
     let _ = parse(&log, &mut found);

@@ -56,7 +56,7 @@ fn run<'a>(re: &OsRegex, log: &'a [u8], from: usize, caps: &mut Vec<(usize, usiz
 }
 
 /// Runs the plugin on `ev`'s log. `caps` is scratch space.
-pub fn decode(ev: &mut Event, caps: &mut Vec<(usize, usize)>) {
+pub(crate) fn decode(ev: &mut Event, caps: &mut Vec<(usize, usize)>) {
     ev.decoder_type = DecoderType::Syslog;
     let log = ev.log().to_vec();
     let _ = decode_log(ev, &log, caps);

@@ -30,7 +30,7 @@ const URL_MAX: usize = 1024;
 const ID_LEN: usize = 9;
 
 /// Runs the plugin on `ev`'s log.
-pub fn decode(ev: &mut Event) {
+pub(crate) fn decode(ev: &mut Event) {
     let log = ev.log().to_vec();
     let Some(first_comma) = find(&log, 0, b',') else {
         return;

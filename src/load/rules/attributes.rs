@@ -21,6 +21,11 @@ pub(super) struct Attributes {
 }
 
 impl RuleLoader<'_> {
+    /// An attribute `getattributes` refuses: its message, then the caller's.
+    fn bad_attribute(&self, el: &Element, msg: String) -> LoadError {
+        self.fatal(Code::RuleAttribute, el, msg).then("Invalid attribute for rule.")
+    }
+
     /// `getattributes`, then the check that id and level are given.
     pub(super) fn attributes(&mut self, el: &Element, index: usize) -> Result<Attributes, LoadError> {
         if el.attrs.is_empty() {
@@ -44,7 +49,7 @@ impl RuleLoader<'_> {
             match k.to_ascii_lowercase().as_str() {
                 "id" => {
                     if !num || v.len() > 6 {
-                        return Err(self.fatal(Code::RuleAttribute, el, format!("rules_op: Invalid rule id: {}. Must be integer (max 6 digits)", lossy(v))));
+                        return Err(self.bad_attribute(el, format!("rules_op: Invalid rule id: {}. Must be integer (max 6 digits)", lossy(v))));
                     }
                     if let Some(x) = scan_width(v, 6) {
                         id = x;
@@ -55,29 +60,29 @@ impl RuleLoader<'_> {
                     if num {
                         level = atoi(v);
                         if !(0..=16).contains(&level) {
-                            return Err(self.fatal(Code::RuleAttribute, el, format!("rules_op: Invalid level: {}. Must be an integer between 0 and 16.", level)));
+                            return Err(self.bad_attribute(el, format!("rules_op: Invalid level: {}. Must be an integer between 0 and 16.", level)));
                         }
                     }
                 }
                 "maxsize" => {
                     if !num {
-                        return Err(self.fatal(Code::RuleAttribute, el, format!("rules_op: Invalid maxsize: {}. Must be integer", lossy(v))));
+                        return Err(self.bad_attribute(el, format!("rules_op: Invalid maxsize: {}. Must be integer", lossy(v))));
                     }
                     maxsize = scan_width(v, 4).unwrap_or(maxsize);
                 }
                 "timeframe" => {
                     if !num {
-                        return Err(self.fatal(Code::RuleAttribute, el, format!("rules_op: Invalid timeframe: {}. Must be integer (max 5 digits)", lossy(v))));
+                        return Err(self.bad_attribute(el, format!("rules_op: Invalid timeframe: {}. Must be integer (max 5 digits)", lossy(v))));
                     }
                     timeframe = scan_width(v, 5).unwrap_or(timeframe);
                 }
                 "frequency" => {
                     if !num {
-                        return Err(self.fatal(Code::RuleAttribute, el, format!("rules_op: Invalid frequency: {}. Must be integer", lossy(v))));
+                        return Err(self.bad_attribute(el, format!("rules_op: Invalid frequency: {}. Must be integer", lossy(v))));
                     }
                     frequency = atoi(v);
                     if !(2..=9999).contains(&frequency) {
-                        return Err(self.fatal(Code::RuleAttribute, el, format!(
+                        return Err(self.bad_attribute(el, format!(
                             "rules_op: Invalid frequency: {}. Must be higher than 1 and lower than 10000.",
                             frequency
                         )));
@@ -85,13 +90,13 @@ impl RuleLoader<'_> {
                 }
                 "accuracy" => {
                     if !num {
-                        return Err(self.fatal(Code::RuleAttribute, el, format!("rules_op: Invalid accuracy: {}. Must be integer", lossy(v))));
+                        return Err(self.bad_attribute(el, format!("rules_op: Invalid accuracy: {}. Must be integer", lossy(v))));
                     }
                     accuracy = scan_width(v, 4).unwrap_or(accuracy);
                 }
                 "ignore" => {
                     if !num {
-                        return Err(self.fatal(Code::RuleAttribute, el, format!("rules_op: Invalid ignore_time: {}. Must be integer (max 6 digits)", lossy(v))));
+                        return Err(self.bad_attribute(el, format!("rules_op: Invalid ignore_time: {}. Must be integer (max 6 digits)", lossy(v))));
                     }
                     ignore = scan_width(v, 6).unwrap_or(ignore);
                 }
@@ -103,10 +108,10 @@ impl RuleLoader<'_> {
                 "overwrite" => match v.as_slice() {
                     b"yes" => overwrite = true,
                     b"no" => overwrite = false,
-                    _ => return Err(self.fatal(Code::RuleAttribute, el, format!("rules_op: Invalid overwrite: {}. Can only by 'yes' or 'no'.", lossy(v)))),
+                    _ => return Err(self.bad_attribute(el, format!("rules_op: Invalid overwrite: {}. Can only by 'yes' or 'no'.", lossy(v)))),
                 },
                 _ => {
-                    return Err(self.fatal(Code::RuleAttribute, el, format!(
+                    return Err(self.bad_attribute(el, format!(
                         "rules_op: Invalid attribute \"{}\". Only id, level, maxsize, accuracy, noalert, ignore, frequency and timeframe are allowed.",
                         k
                     )))

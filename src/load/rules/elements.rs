@@ -220,6 +220,7 @@ impl RuleLoader<'_> {
             "weekday" => {
                 r.weekday = Some(parse_weekday(content).ok_or_else(|| {
                     self.fatal(Code::RuleValue, c, format!("(1241): Invalid day format: '{}'.", lossy(content)))
+                        .then(invalid_config(c))
                 })?);
             }
             "group" => {
@@ -256,12 +257,9 @@ impl RuleLoader<'_> {
                     ));
                 }
                 if c.attrs.is_empty() {
-                    // Upstream fails here without saying why.
-                    return Err(self.fatal(
-                        Code::RuleValue,
-                        c,
-                        format!("Failure to read rule {}: <field> without attributes.", id),
-                    ));
+                    // Upstream fails here without saying why: the words are ours.
+                    let msg = format!("rule {id}: <field> needs a name attribute (Wazuh refuses the ruleset silently)");
+                    return Err(LoadError::ours(Code::RuleValue, msg).at(self.at(c)));
                 }
                 let Some(fname) = c.attr("name") else {
                     return Err(self.fatal(
@@ -318,11 +316,9 @@ impl RuleLoader<'_> {
                     b"is_simple_http_request" => CompiledRule::SimpleHttpRequest,
                     b"is_valid_crawler" => CompiledRule::ValidCrawler,
                     other => {
-                        return Err(self.fatal(
-                            Code::RuleValue,
-                            c,
-                            format!("Compiled rule not found: '{}'", lossy(other)),
-                        ))
+                        return Err(self
+                            .fatal(Code::RuleValue, c, format!("Compiled rule not found: '{}'", lossy(other)))
+                            .then(invalid_config(c)))
                     }
                 })
             }
@@ -335,12 +331,10 @@ impl RuleLoader<'_> {
                     b"squid" => DecoderType::Squid,
                     b"windows" => DecoderType::Windows,
                     b"ossec" => DecoderType::Ossec,
+                    // Upstream logs this with merror: in its log, not in logtest's messages.
                     other => {
-                        return Err(self.fatal(
-                            Code::RuleValue,
-                            c,
-                            format!("(1273): Invalid category '{}' chosen.", lossy(other)),
-                        ))
+                        let msg = format!("(1273): Invalid category '{}' chosen.", lossy(other));
+                        return Err(LoadError::wazuh_log(Code::RuleValue, msg).at(self.at(c)));
                     }
                 };
             }
@@ -439,11 +433,13 @@ impl RuleLoader<'_> {
                 b"no_full_log" => r.options.no_full_log = true,
                 b"no_counter" => r.options.no_counter = true,
                 other => {
-                    return Err(self.fatal(
-                        Code::RuleValue,
-                        c,
-                        format!("(1235): Invalid value for element 'options': {}.", lossy(other)),
-                    ))
+                    return Err(self
+                        .fatal(
+                            Code::RuleValue,
+                            c,
+                            format!("(1235): Invalid value for element 'options': {}.", lossy(other)),
+                        )
+                        .then(format!("Invalid option '{}' for rule '{}'.", c.name, id)))
                 }
             },
             "ignore" | "check_if_ignored" => {
@@ -519,7 +515,9 @@ impl RuleLoader<'_> {
     fn list_element(&mut self, c: &Element, id: u32, r: &mut Rule) -> Result<Flow, LoadError> {
         let content = &c.content;
         if c.attrs.is_empty() {
-            return Err(self.fatal(Code::RuleValue, c, "List must have a correctly formatted field attribute".into()));
+            return Err(self
+                .fatal(Code::RuleValue, c, "List must have a correctly formatted field attribute".into())
+                .then(invalid_config(c)));
         }
         let mut lookup = Lookup::MatchKey;
         let mut field: Option<ListField> = None;
@@ -527,22 +525,29 @@ impl RuleLoader<'_> {
         for (k, v) in &c.attrs {
             if k.eq_ignore_ascii_case("lookup") {
                 lookup = Lookup::from_attr(v).ok_or_else(|| {
-                    let msg = format!("(1274): Invalid configuration. Element '{}': {}.", c.name, lossy(content));
-                    self.fatal(Code::RuleValue, c, msg)
+                    self.fatal(Code::RuleValue, c, invalid_config(c))
+                        .then(format!("List match lookup=\"{}\" is not valid.", lossy(v)))
                 })?;
             } else if k.eq_ignore_ascii_case("field") {
                 field = Some(list_field(v, self.fields));
             } else if k.eq_ignore_ascii_case("check_value") {
-                check = Some(OsMatch::compile(v).map_err(|_| {
-                    let msg = format!("(1274): Invalid configuration. Element '{}': {}.", c.name, lossy(content));
-                    self.fatal(Code::RuleValue, c, msg)
+                check = Some(OsMatch::compile(v).map_err(|e| {
+                    self.fatal(Code::RuleValue, c, invalid_config(c)).then(format!(
+                        "(1450): Syntax error on regex: '{}': {}.",
+                        lossy(v),
+                        e.code()
+                    ))
                 })?);
             } else {
-                return Err(self.fatal(Code::RuleValue, c, format!("List field=\"{}\" is not valid", lossy(v))));
+                return Err(self
+                    .fatal(Code::RuleValue, c, format!("List field=\"{}\" is not valid", lossy(v)))
+                    .then(invalid_config(c)));
             }
         }
         let Some(field) = field else {
-            return Err(self.fatal(Code::RuleValue, c, "List requires the field=\"\" attribute".into()));
+            return Err(self
+                .fatal(Code::RuleValue, c, "List requires the field=\"\" attribute".into())
+                .then(invalid_config(c)));
         };
         let path = lossy(content);
         let found = self.lists.iter_enumerated().find(|(_, l)| {
@@ -802,4 +807,9 @@ impl RuleLoader<'_> {
         r.cve = st.cve.unwrap_or_default();
         Ok(Parsed::Rule(Box::new(r)))
     }
+}
+
+/// `INVALID_CONFIG`: `(1274): Invalid configuration. Element '<name>': <content>.`
+fn invalid_config(c: &Element) -> String {
+    format!("(1274): Invalid configuration. Element '{}': {}.", c.name, lossy(&c.content))
 }

@@ -36,18 +36,21 @@ use values::lossy;
 
 /// Builds the rule tree file by file.
 pub struct RuleLoader<'a> {
-    pub tree: RuleTree,
-    pub diagnostics: Vec<Diagnostic>,
+    /// The tree built so far.
+    pub(crate) tree: RuleTree,
+    /// Non-fatal messages, in load order.
+    pub(crate) diagnostics: Vec<Diagnostic>,
     decoders: &'a Decoders,
     lists: &'a crate::index::IdxVec<crate::index::ListIdx, CdbList>,
-    pub fields: &'a mut FieldNames,
+    /// Where dynamic field names that rules name are interned.
+    pub(crate) fields: &'a mut FieldNames,
     email_alert_level: u32,
     /// analysisd's `log_alert_level` (decides a rule's initial log flag,
     /// which `no_log` only clears — together with `no_counter` — when set).
-    pub log_alert_level: u32,
+    pub(crate) log_alert_level: u32,
     default_timeframe: u32,
     /// Apply runtests.py's rewrite of rule 60000.
-    pub adapt_rule_60000: bool,
+    pub(crate) adapt_rule_60000: bool,
     /// Extra root templates with an id already loaded (`overwrite="yes"` on
     /// an id below 10 adds a second root instead of overwriting).
     root_duplicates: Vec<crate::index::RuleIdx>,
@@ -84,6 +87,8 @@ enum Parsed {
 }
 
 impl<'a> RuleLoader<'a> {
+    /// A loader for rules over these decoders (for `decoded_as`) and lists (for `<list>`),
+    /// interning field names into `fields`; `email_alert_level` sets each rule's initial mail flag.
     pub fn new(
         decoders: &'a Decoders,
         lists: &'a crate::index::IdxVec<crate::index::ListIdx, CdbList>,
@@ -137,7 +142,13 @@ impl<'a> RuleLoader<'a> {
         if bytes.is_empty() {
             return Ok(());
         }
-        let els = xml::parse(bytes).and_then(xml::apply_variables).map_err(|e| LoadError::xml(file, e))?;
+        let els = xml::parse(bytes).map_err(|e| LoadError::xml(file, e))?;
+        let els = xml::apply_variables(els).map_err(|e| LoadError::xml_vars(file, e))?;
+        if els.is_empty() {
+            // Only comments, text or variables.
+            let msg = format!("(1202): Configuration error at '{}'.", file.name);
+            return Err(LoadError::wazuh(Code::RuleFileStructure, msg).at(file.whole()));
+        }
         // Every root element is checked before any rule of the file is read.
         for g in &els {
             if !g.name.eq_ignore_ascii_case("group") {
