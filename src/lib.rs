@@ -20,6 +20,7 @@ pub(crate) mod correlate;
 pub mod decode;
 pub mod diagnostics;
 pub mod embedded;
+pub mod explain;
 pub mod event;
 pub mod geoip;
 pub mod index;

@@ -14,7 +14,9 @@
 //! (each with Wazuh's error messages). A closed standard output (`| head`)
 //! ends a run quietly.
 
+mod check;
 mod common;
+mod explain;
 mod logtest;
 mod test;
 
@@ -44,6 +46,10 @@ struct Cli {
 enum Cmd {
     /// Run rule tests: upstream `.ini` suites (runtests.py-compatible) and native YAML suites.
     Test(test::TestArgs),
+    /// Check a ruleset: Wazuh's load messages and our own analyses (rules that can never fire, …).
+    Check(check::CheckArgs),
+    /// Explain why a rule did or did not fire for an event (events on stdin; the last is explained).
+    Explain(explain::ExplainArgs),
 }
 
 /// Why a command could not do its job.
@@ -83,6 +89,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Some(Cmd::Test(t)) => test::run(t),
+        Some(Cmd::Check(c)) => check::run(c),
+        Some(Cmd::Explain(e)) => explain::run(e),
         None => logtest::run(cli.ruleset, cli.run),
     };
     match result {
