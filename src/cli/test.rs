@@ -54,8 +54,9 @@ pub struct TestArgs {
     /// Worker threads (default: number of CPUs).
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
-    /// Report rule and decoder coverage; `--coverage json=FILE` also writes it as JSON.
-    #[arg(long, value_name = "json=FILE", num_args = 0..=1, default_missing_value = "text")]
+    /// Report rule and decoder coverage; `--coverage=json=FILE` also writes it as JSON (the
+    /// `=` is needed, so `--coverage DIR` reads DIR as a suite).
+    #[arg(long, value_name = "json=FILE", num_args = 0..=1, require_equals = true, default_missing_value = "text")]
     coverage: Option<String>,
     /// Fail (exit 1) when fewer than PCT percent of the rules that can fire fired.
     #[arg(long = "coverage-min", value_name = "PCT")]
