@@ -16,6 +16,7 @@
 #![allow(rustdoc::private_intra_doc_links)]
 
 pub mod analysis;
+pub mod aws;
 pub(crate) mod correlate;
 pub mod decode;
 pub mod diagnostics;
