@@ -247,16 +247,16 @@ pub struct Explanation {
     pub fields: usize,
 }
 
-/// Processes `events` in one session (all but the last build the history)
-/// and records the evaluation of the last.
+/// Processes `history` then `last` in one session and records the
+/// evaluation of `last` (the history builds correlation state).
 pub fn explain(
     rs: &std::sync::Arc<Ruleset>,
     session: &mut Session,
     location: &[u8],
-    events: &[Vec<u8>],
+    history: &[Vec<u8>],
+    last: &[u8],
 ) -> Result<Explanation, crate::session::ProcessError> {
     let now = Timestamp::now();
-    let (last, history) = events.split_last().expect("at least one event");
     for e in history {
         // A history event that cannot be processed still counts as sent.
         let _ignored = session.process(location, e, now, false);

@@ -26,6 +26,16 @@ fn string(v: &Json) -> String {
     }
 }
 
+/// `logtest check --home HOME`.
+fn check(home: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_logtest"))
+        .args(["check", "--home"])
+        .arg(home)
+        .env_remove("CI")
+        .output()
+        .expect("run logtest check")
+}
+
 #[test]
 fn broken_rules_and_decoders_answer_as_wazuh_logtest() {
     let Some(shared) = common::shared() else { return };
@@ -70,12 +80,7 @@ fn broken_rules_and_decoders_answer_as_wazuh_logtest() {
             if wrap(ours.clone()) != wrap(wazuh.clone()) {
                 failures.push(format!("{id}: messages {:?}, Wazuh {:?}", ours, wazuh));
             }
-            let out = Command::new(env!("CARGO_BIN_EXE_logtest"))
-                .args(["check", "--home"])
-                .arg(&home)
-                .env_remove("CI")
-                .output()
-                .expect("run logtest check");
+            let out = check(&home);
             if out.status.code() != Some(0) {
                 failures.push(format!("{id}: check failed:\n{}", String::from_utf8_lossy(&out.stdout)));
             }
@@ -117,12 +122,7 @@ fn broken_rules_and_decoders_answer_as_wazuh_logtest() {
         };
         let message = first.split_once(": ").map_or(first.as_str(), |(_, m)| m);
         let message = message.split(" (line ").next().unwrap_or(message);
-        let out = Command::new(env!("CARGO_BIN_EXE_logtest"))
-            .args(["check", "--home"])
-            .arg(&home)
-            .env_remove("CI")
-            .output()
-            .expect("run logtest check");
+        let out = check(&home);
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
         let at = format!("{}:", contents[0].0);
         // A ruleset that does not load fails the check; one that loads fails

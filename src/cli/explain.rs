@@ -322,10 +322,13 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode, CliError> {
         }
     }
     let mut session = Session::new(Arc::clone(&rs), opts);
-    let e = explain::explain(&rs, &mut session, a.location.as_bytes(), &events)
+    let Some((last, history)) = events.split_last() else {
+        return Err(CliError::Usage("no event on stdin".into()));
+    };
+    let e = explain::explain(&rs, &mut session, a.location.as_bytes(), history, last)
         .map_err(|e| CliError::Usage(format!("the event cannot be processed: {e}")))?;
     let report = a.rule.and_then(|id| e.rule(&rs, id));
-    let text = render(&rs, &e, report.as_ref(), events.last().map(Vec::as_slice).unwrap_or_default(), a.format, a.all);
+    let text = render(&rs, &e, report.as_ref(), last, a.format, a.all);
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes()).map_err(|e| CliError::io("writing to stdout", e))?;
     Ok(ExitCode::SUCCESS)
