@@ -33,6 +33,8 @@ pub mod matcher;
 pub mod mitre;
 pub mod output;
 pub mod predecode;
+pub mod replay;
+pub mod report;
 pub mod rules;
 pub(crate) mod ruleset;
 pub mod session;

@@ -230,22 +230,71 @@ pub enum ProcessError {
 pub struct Session {
     rs: Arc<Ruleset>,
     corr: Correlation,
-    scratch: Scratch,
+    stage: DecodeStage,
     opts: SessionOptions,
-    manager_short: Vec<u8>,
     clock_field: Option<crate::event::FieldId>,
+}
+
+/// The stateless half of processing an event: intake (location, pre-decoding, host name),
+/// decoding and GeoIP. It needs no correlation state, so a replay runs it on other threads
+/// ([`DecodeStage::decode`]) and hands the events to [`Session::process_decoded`] in order.
+pub struct DecodeStage {
+    rs: Arc<Ruleset>,
+    scratch: Scratch,
+    manager_short: Vec<u8>,
+    geoip: Option<Arc<GeoIp>>,
+}
+
+/// An event through intake and decoding, not yet matched (see [`DecodeStage`]).
+pub struct Decoded(Event);
+
+impl DecodeStage {
+    /// A decode stage over `rs` with the session options `opts` (manager name, GeoIP).
+    pub fn new(rs: Arc<Ruleset>, opts: &SessionOptions) -> DecodeStage {
+        let manager_short = opts.manager_name.split(|&b| b == b'.').next().unwrap_or(b"").to_vec();
+        DecodeStage { rs, scratch: Scratch::default(), manager_short, geoip: opts.geoip.clone() }
+    }
+
+    /// Intake and decoding of one event from `location`.
+    pub fn decode(&mut self, location: &[u8], log: &[u8]) -> Result<Decoded, ProcessError> {
+        let mut ev = self.intake(location, log)?;
+        self.decode_event(&mut ev, &mut NoTrace);
+        Ok(Decoded(ev))
+    }
+
+    /// Intake: the location as logtest passes it (escaped into a bounded
+    /// buffer, then unescaped by analysisd), pre-decoding, the host name.
+    fn intake(&self, location: &[u8], log: &[u8]) -> Result<Event, ProcessError> {
+        let loc = predecode::unescape_location(&predecode::escape_location(location));
+        let origin = predecode::parse_location(&loc)?;
+        let mut ev = Event::new(origin.clone(), log.to_vec());
+        ev.hostname = predecode::event_hostname(&origin, &ev.pre, &ev.full_log, &self.manager_short).to_vec();
+        Ok(ev)
+    }
+
+    /// Decoding, then GeoIP (upstream looks srcip/dstip up as the decoders
+    /// set them, so addresses the accumulator copies in later get none), then
+    /// the field index rules read.
+    fn decode_event(&mut self, ev: &mut Event, trace: &mut impl Trace) {
+        let rs = &*self.rs;
+        rs.decoders.decode_traced(ev, &mut self.scratch, None, trace);
+        if let Some(g) = &self.geoip {
+            g.fill(ev);
+        }
+        ev.index_fields(&rs.fields);
+    }
 }
 
 impl Session {
     /// A fresh session (empty history) over `rs`.
     pub fn new(rs: Arc<Ruleset>, opts: SessionOptions) -> Session {
         let corr = Correlation::new(rs.rules.rules.len(), rs.rules.max_freq, opts.memory_size);
-        let manager_short = opts.manager_name.split(|&b| b == b'.').next().unwrap_or(b"").to_vec();
+        let stage = DecodeStage::new(Arc::clone(&rs), &opts);
         let clock_field = match &opts.clock {
             Clock::EventField(f) => rs.fields.get(f),
             Clock::Arrival => None,
         };
-        Session { rs, corr, scratch: Scratch::default(), opts, manager_short, clock_field }
+        Session { rs, corr, stage, opts, clock_field }
     }
 
     /// The ruleset it runs.
@@ -285,36 +334,26 @@ impl Session {
         arrival: Timestamp,
         trace: &mut impl Trace,
     ) -> Result<Processed, ProcessError> {
+        let mut ev = self.stage.intake(location, log)?;
+        self.stage.decode_event(&mut ev, trace);
+        Ok(self.correlate(ev, arrival, trace))
+    }
+
+    /// Matches an event decoded by a [`DecodeStage`] over the same ruleset, as
+    /// [`Session::process`] would have (without a trace).
+    pub fn process_decoded(&mut self, ev: Decoded, arrival: Timestamp) -> Processed {
+        self.correlate(ev.0, arrival, &mut NoTrace)
+    }
+
+    /// The stateful half: the clock, the accumulator, the rule walk, correlation.
+    fn correlate(&mut self, mut ev: Event, arrival: Timestamp, trace: &mut impl Trace) -> Processed {
         let rs = Arc::clone(&self.rs);
-        let mut ev = self.intake(location, log)?;
-        self.decode(&rs, &mut ev, trace);
         let time = self.event_time(&ev, arrival);
         ev.time = time.secs;
         ev.nanos = time.nanos;
         self.accumulate(&rs, &mut ev, time);
         let outcome = self.match_rules(&rs, &ev, time, trace);
-        Ok(self.conclude(&rs, ev, outcome, time))
-    }
-
-    /// Intake: the location as logtest passes it (escaped into a bounded
-    /// buffer, then unescaped by analysisd), pre-decoding, the host name.
-    fn intake(&self, location: &[u8], log: &[u8]) -> Result<Event, ProcessError> {
-        let loc = predecode::unescape_location(&predecode::escape_location(location));
-        let origin = predecode::parse_location(&loc)?;
-        let mut ev = Event::new(origin.clone(), log.to_vec());
-        ev.hostname = predecode::event_hostname(&origin, &ev.pre, &ev.full_log, &self.manager_short).to_vec();
-        Ok(ev)
-    }
-
-    /// Decoding, then GeoIP (upstream looks srcip/dstip up as the decoders
-    /// set them, so addresses the accumulator copies in later get none), then
-    /// the field index rules read.
-    fn decode(&mut self, rs: &Ruleset, ev: &mut Event, trace: &mut impl Trace) {
-        rs.decoders.decode_traced(ev, &mut self.scratch, None, trace);
-        if let Some(g) = &self.opts.geoip {
-            g.fill(ev);
-        }
-        ev.index_fields(&rs.fields);
+        self.conclude(&rs, ev, outcome, time)
     }
 
     /// The event's correlation time on the session's clock.

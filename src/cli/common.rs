@@ -37,9 +37,10 @@ pub struct RulesetArgs {
     /// Manager host name (manager.name, agent 000's name); default: this host's name.
     #[arg(long = "manager-name", value_name = "NAME")]
     pub manager_name: Option<String>,
-    /// Correlation clock: `arrival` (receive time, as analysisd) or `event:FIELD` (e.g. event:aws.eventTime).
-    #[arg(long, value_name = "CLOCK", default_value = "arrival")]
-    pub clock: Clock,
+    /// Correlation clock: `arrival` (receive time, as analysisd; the default, except for
+    /// `replay`: event:aws.eventTime) or `event:FIELD` (e.g. event:aws.eventTime).
+    #[arg(long, value_name = "CLOCK")]
+    pub clock: Option<Clock>,
     /// GeoIP database (MaxMind DB, e.g. GeoLite2-City.mmdb): fills srcgeoip/dstgeoip
     /// from srcip/dstip, as a manager built with GeoIP support.
     #[arg(long = "geoip-db", value_name = "FILE")]
@@ -112,7 +113,7 @@ impl RulesetArgs {
         if let Some(n) = &self.manager_name {
             o.manager_name = n.as_bytes().to_vec();
         }
-        o.clock = self.clock.clone();
+        o.clock = self.clock.clone().unwrap_or_default();
         if let Some(p) = &self.geoip_db {
             o.geoip = Some(Arc::new(GeoIp::open(p).map_err(|e| CliError::Usage(format!("--geoip-db: {e}")))?));
             o.geoip_jsonout = self.geoip_jsonout;

@@ -18,6 +18,7 @@ mod check;
 mod common;
 mod explain;
 mod logtest;
+mod replay;
 mod test;
 
 use std::process::ExitCode;
@@ -50,6 +51,9 @@ enum Cmd {
     Check(check::CheckArgs),
     /// Explain why a rule did or did not fire for an event (events on stdin; the last is explained).
     Explain(explain::ExplainArgs),
+    /// Replay recorded traffic (raw CloudTrail, archives.json, log lines): alerts, a summary,
+    /// a change report against a baseline, an HTML report.
+    Replay(replay::ReplayArgs),
 }
 
 /// Why a command could not do its job.
@@ -91,6 +95,7 @@ pub fn main() -> ExitCode {
         Some(Cmd::Test(t)) => test::run(t),
         Some(Cmd::Check(c)) => check::run(c),
         Some(Cmd::Explain(e)) => explain::run(e),
+        Some(Cmd::Replay(r)) => replay::run(r),
         None => logtest::run(cli.ruleset, cli.run),
     };
     match result {

@@ -11,6 +11,7 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use crate::geoip::GeoIp;
+use crate::json::Json;
 use crate::output::alert::{alert_json, AlertContext};
 use crate::session::Processed;
 use crate::Ruleset;
@@ -32,20 +33,34 @@ impl AlertWriter {
 
     /// Writes `p` as one line if it is an alert (`alert` true); returns
     /// whether it wrote one.
-    pub fn write(&mut self, rs: &Ruleset, mut p: Processed, out: &mut impl Write) -> io::Result<bool> {
+    pub fn write(&mut self, rs: &Ruleset, p: Processed, out: &mut impl Write) -> io::Result<bool> {
+        match self.alert(rs, p) {
+            Some(a) => {
+                self.write_alert(&a, out)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// The alert object of `p`, with the next id, if `p` is an alert.
+    pub fn alert(&mut self, rs: &Ruleset, mut p: Processed) -> Option<Json> {
         if !p.alert {
-            return Ok(false);
+            return None;
         }
         if let Some(g) = &self.geoip {
             g.fill(&mut p.event);
         }
         let ctx = AlertContext { manager_name: &self.manager_name, logtest: false, id_suffix: self.next_id };
-        let a = alert_json(rs, &p, &ctx);
         self.next_id += 1;
+        Some(alert_json(rs, &p, &ctx))
+    }
+
+    /// Writes an alert object as one alerts.json line.
+    pub fn write_alert(&mut self, a: &Json, out: &mut impl Write) -> io::Result<()> {
         self.buf.clear();
         a.write_unformatted(&mut self.buf);
         self.buf.push(b'\n');
-        out.write_all(&self.buf)?;
-        Ok(true)
+        out.write_all(&self.buf)
     }
 }

@@ -5,7 +5,8 @@
 
 use crate::testing::report::{FileReport, Status};
 
-fn esc(s: &str) -> String {
+/// Text escaped for XML (and HTML) content and attribute values.
+pub(crate) fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
