@@ -397,7 +397,7 @@ fn filters_pass(rule: &Rule, cur: &Event, prev: &Event) -> bool {
         }
     }
     if !rule.same_fields.is_empty() {
-        if cur.dynamic.is_empty() || prev.dynamic.is_empty() {
+        if !cur.has_dynamic() || !prev.has_dynamic() {
             return false;
         }
         for &fid in &rule.same_fields {
@@ -407,7 +407,7 @@ fn filters_pass(rule: &Rule, cur: &Event, prev: &Event) -> bool {
         }
     }
     if !rule.different_fields.is_empty() {
-        if cur.dynamic.is_empty() && prev.dynamic.is_empty() {
+        if !cur.has_dynamic() && !prev.has_dynamic() {
             return false;
         }
         for &fid in &rule.different_fields {

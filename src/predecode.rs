@@ -167,7 +167,7 @@ impl std::error::Error for IntakeError {}
 
 /// The C string view of `b`: everything before the first NUL.
 fn c_str(b: &[u8]) -> &[u8] {
-    match b.iter().position(|&c| c == 0) {
+    match memchr::memchr(0, b) {
         Some(n) => &b[..n],
         None => b,
     }
@@ -438,7 +438,7 @@ impl Work {
     /// The C string starting at `i`, as a range of the original text.
     fn c_range(&self, i: usize) -> Range<usize> {
         let start = i.min(self.len);
-        let n = self.buf.get(start..self.len).map_or(0, |rest| rest.iter().position(|&b| b == 0).unwrap_or(rest.len()));
+        let n = self.buf.get(start..self.len).map_or(0, |rest| memchr::memchr(0, rest).unwrap_or(rest.len()));
         start..start + n
     }
 }

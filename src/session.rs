@@ -194,7 +194,7 @@ pub(crate) fn local_hostname() -> String {
 #[derive(Debug, Clone)]
 pub struct Processed {
     /// The event, decoded.
-    pub event: Event,
+    pub event: Arc<Event>,
     /// The returned rule (index into `ruleset.rules.rules`).
     pub rule: Option<crate::index::RuleIdx>,
     /// The returned rule's firedtimes after this event (0 for a forwarded alert's rule).
@@ -399,7 +399,7 @@ impl Session {
     /// whether it alerts, and storing it for correlation.
     fn conclude(&mut self, rs: &Ruleset, ev: Event, outcome: eval::Outcome, time: Timestamp) -> Processed {
         let mut processed = Processed {
-            event: ev,
+            event: Arc::new(ev),
             rule: outcome.rule,
             firedtimes: outcome.firedtimes,
             previous: Vec::new(),
@@ -425,7 +425,7 @@ impl Session {
         }
         processed.alert = rs.alerts.log_alert_level as u32 <= rule.level;
         let has_sid_list = rs.rules.has_sid_list[ri];
-        self.corr.store(processed.event.clone(), outcome.matched, ri, has_sid_list, &rs.rules.feeds_groups[ri]);
+        self.corr.store(processed.event.for_history(), outcome.matched, ri, has_sid_list, &rs.rules.feeds_groups[ri]);
         processed
     }
 }

@@ -49,7 +49,7 @@ impl AlertWriter {
             return None;
         }
         if let Some(g) = &self.geoip {
-            g.fill(&mut p.event);
+            g.fill(Arc::make_mut(&mut p.event));
         }
         let ctx = AlertContext { manager_name: &self.manager_name, logtest: false, id_suffix: self.next_id };
         self.next_id += 1;
