@@ -40,11 +40,13 @@
 //!   newline (depth−1 tabs) `}`.
 //! * The printer is iterative: no recursion on the depth of the value.
 //!
-//! # JSON_Decoder flattening ([`flatten`])
+//! # JSON_Decoder flattening ([`flatten_prefix`])
 //! See the function docs. Traps: numbers use `%i` of the saturated valueint when it equals the
 //! value, else `%f` cut to 63 bytes (`3000000000` → `3000000000.000000`), while numbers *inside
 //! printed arrays* use cJSON's compact format; arrays default to cJSON's **formatted** print (tabs
 //! and newlines); CSV mode skips nested containers and may leave a trailing comma.
+
+use crate::event::Fields;
 
 /// A JSON value. Strings and keys are bytes (never containing NUL when produced by the parser).
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +76,9 @@ const OS_MAXSTR: usize = 65536;
 // ---------------------------------------------------------------------------------------------
 
 /// `cJSON_Parse`: leading whitespace allowed, trailing garbage ignored, nesting limit 1000,
-/// duplicate keys kept in order. `None` if invalid.
+/// duplicate keys kept in order. `None` if invalid. (The JSON decoder uses the one-pass
+/// [`flatten_prefix`]; this and [`flatten`] are its reference in the tests.)
+#[cfg(test)]
 pub(crate) fn parse_prefix(input: &[u8]) -> Option<Json> {
     parse_with_end(input).map(|(v, _)| v)
 }
@@ -101,12 +105,12 @@ pub(crate) fn parse_with_end(input: &[u8]) -> Option<(Json, usize)> {
         p = 3;
     }
     p = skip_ws(s, p);
-    Parser { s }.parse_value_at(p)
+    Parser { s }.parse_value_at(p, 0)
 }
 
 /// The part of `input` before its first NUL byte (C string semantics).
 fn c_str(input: &[u8]) -> &[u8] {
-    match input.iter().position(|&b| b == 0) {
+    match memchr::memchr(0, input) {
         Some(n) => &input[..n],
         None => input,
     }
@@ -139,7 +143,7 @@ impl<'a> Parser<'a> {
 
     /// Parses one value starting at `p` (whitespace already skipped). Iterative: an explicit
     /// stack holds the open containers.
-    fn parse_value_at(&self, mut p: usize) -> Option<(Json, usize)> {
+    fn parse_value_at(&self, mut p: usize, depth: usize) -> Option<(Json, usize)> {
         let mut stack: Vec<Open> = Vec::new();
         'value: loop {
             // Parse a value at p, or open a container.
@@ -167,7 +171,7 @@ impl<'a> Parser<'a> {
                     Json::Number(d)
                 }
                 b'[' => {
-                    if stack.len() >= NESTING_LIMIT {
+                    if depth + stack.len() >= NESTING_LIMIT {
                         return None;
                     }
                     p = skip_ws(self.s, p + 1);
@@ -180,7 +184,7 @@ impl<'a> Parser<'a> {
                     }
                 }
                 b'{' => {
-                    if stack.len() >= NESTING_LIMIT {
+                    if depth + stack.len() >= NESTING_LIMIT {
                         return None;
                     }
                     p = skip_ws(self.s, p + 1);
@@ -274,7 +278,18 @@ impl<'a> Parser<'a> {
     /// cJSON `parse_string` at the opening quote; returns the decoded bytes (cut at the first
     /// NUL) and the offset after the closing quote.
     fn parse_string(&self, p: usize) -> Option<(Vec<u8>, usize)> {
+        let mut out = Vec::new();
+        let end = self.parse_string_into(p, &mut out)?;
+        Some((out, end))
+    }
+
+    /// [`Parser::parse_string`], appending the decoded bytes to `out` (nothing is appended when
+    /// it fails).
+    fn parse_string_into(&self, p: usize, out: &mut Vec<u8>) -> Option<usize> {
         let s = self.s;
+        if s.get(p) != Some(&b'"') {
+            return None;
+        }
         // Find the closing quote, skipping over escaped bytes.
         let mut end = p + 1;
         let mut escaped = false;
@@ -294,9 +309,11 @@ impl<'a> Parser<'a> {
                 Some(nul) => &body[..nul],
                 None => body,
             };
-            return Some((body.to_vec(), end + 1));
+            out.extend_from_slice(body);
+            return Some(end + 1);
         }
-        let mut out = Vec::with_capacity(end - p);
+        let start = out.len();
+        out.reserve(end - p);
         let mut i = p + 1;
         while i < end {
             let c = s[i];
@@ -313,15 +330,24 @@ impl<'a> Parser<'a> {
                 b'r' => out.push(b'\r'),
                 b't' => out.push(b'\t'),
                 b'"' | b'\\' | b'/' => out.push(s[i + 1]),
-                b'u' => seq = utf16_literal(&s[i..end], &mut out)?,
-                _ => return None,
+                b'u' => match utf16_literal(&s[i..end], out) {
+                    Some(n) => seq = n,
+                    None => {
+                        out.truncate(start);
+                        return None;
+                    }
+                },
+                _ => {
+                    out.truncate(start);
+                    return None;
+                }
             }
             i += seq;
         }
-        if let Some(nul) = out.iter().position(|&b| b == 0) {
-            out.truncate(nul);
+        if let Some(nul) = memchr::memchr(0, &out[start..]) {
+            out.truncate(start + nul);
         }
-        Some((out, end + 1))
+        Some(end + 1)
     }
 }
 
@@ -557,11 +583,32 @@ fn wazuh_number_full(d: f64) -> (String, bool) {
 // Printing
 // ---------------------------------------------------------------------------------------------
 
-/// cJSON `print_string_ptr`: the bytes up to the first NUL, quoted and escaped.
+/// Bytes `print_string_ptr` escapes: `"`, `\\` and the control characters.
+static ESCAPED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 32 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// cJSON `print_string_ptr`: the bytes up to the first NUL, quoted and escaped. Runs of bytes
+/// that need no escape are copied whole (most of an alert's text).
 pub(crate) fn write_json_string(s: &[u8], out: &mut Vec<u8>) {
     let s = c_str(s);
+    out.reserve(s.len() + 2);
     out.push(b'"');
-    for &c in s {
+    let mut start = 0;
+    for (i, &c) in s.iter().enumerate() {
+        if !ESCAPED[c as usize] {
+            continue;
+        }
+        out.extend_from_slice(&s[start..i]);
+        start = i + 1;
         match c {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
@@ -570,15 +617,15 @@ pub(crate) fn write_json_string(s: &[u8], out: &mut Vec<u8>) {
             b'\n' => out.extend_from_slice(b"\\n"),
             b'\r' => out.extend_from_slice(b"\\r"),
             b'\t' => out.extend_from_slice(b"\\t"),
-            c if c < 32 => {
+            c => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
                 out.extend_from_slice(b"\\u00");
                 out.push(HEX[(c >> 4) as usize]);
                 out.push(HEX[(c & 15) as usize]);
             }
-            c => out.push(c),
         }
     }
+    out.extend_from_slice(&s[start..]);
     out.push(b'"');
 }
 
@@ -806,6 +853,7 @@ impl Json {
 ///   63 bytes but the buffer offset advances by the full length, so nothing after it is visible.
 ///
 /// Static-field capture (`fillData`) is the caller's job.
+#[cfg(test)]
 pub(crate) fn flatten(root: Json, null_discard: bool, csv_arrays: bool, emit: &mut dyn FnMut(&[u8], Vec<u8>)) {
     let Json::Object(members) = root else { return };
     // The tree is consumed, so string values move into the fields without a copy, and one
@@ -848,6 +896,128 @@ pub(crate) fn flatten(root: Json, null_discard: bool, csv_arrays: bool, emit: &m
             Json::Object(m) => {
                 let len = key.len();
                 stack.push((m.into_iter(), len));
+            }
+        }
+    }
+}
+
+/// [`parse_prefix`] then [`flatten`] in one pass, without building the tree (only arrays are
+/// parsed into values, for their formatting): the leaves go to `out` as (dotted path, value).
+/// All or nothing, as the two steps: on invalid JSON `out` is left as it was and `false`
+/// returned; a root that is not an object gives no field (and `true`).
+pub(crate) fn flatten_prefix(input: &[u8], null_discard: bool, csv_arrays: bool, out: &mut Fields) -> bool {
+    let start = out.len();
+    let ok = flatten_prefix_inner(input, null_discard, csv_arrays, out);
+    if ok.is_none() {
+        out.truncate(start);
+    }
+    ok.is_some()
+}
+
+fn flatten_prefix_inner(input: &[u8], null_discard: bool, csv_arrays: bool, out: &mut Fields) -> Option<()> {
+    let s = c_str(input);
+    let mut p = 0;
+    if s.len() >= 4 && s.starts_with(b"\xEF\xBB\xBF") {
+        p = 3;
+    }
+    p = skip_ws(s, p);
+    let parser = Parser { s };
+    if parser.at(p) != b'{' {
+        // Valid JSON that is not an object gives nothing; invalid JSON fails.
+        return parser.parse_value_at(p, 0).map(|_| ());
+    }
+    // The open objects: each the length of its key prefix.
+    let mut stack: Vec<usize> = Vec::new();
+    let mut key: Vec<u8> = Vec::with_capacity(64);
+    p = skip_ws(s, p + 1);
+    if parser.at(p) == b'}' {
+        return Some(());
+    }
+    stack.push(0);
+    'member: loop {
+        // A member: "key" ws : ws value.
+        let prefix = *stack.last()?;
+        key.truncate(prefix);
+        if stack.len() > 1 {
+            key.push(b'.');
+        }
+        p = parser.parse_string_into(p, &mut key)?;
+        p = skip_ws(s, p);
+        if parser.at(p) != b':' {
+            return None;
+        }
+        p = skip_ws(s, p + 1);
+        match parser.at(p) {
+            b'{' => {
+                if stack.len() >= NESTING_LIMIT {
+                    return None;
+                }
+                p = skip_ws(s, p + 1);
+                if parser.at(p) != b'}' {
+                    stack.push(key.len());
+                    continue 'member;
+                }
+                p += 1;
+            }
+            b'"' => {
+                let mut end = 0;
+                if !out.push_with(&key, |buf| match parser.parse_string_into(p, buf) {
+                    Some(e) => {
+                        end = e;
+                        true
+                    }
+                    None => false,
+                }) {
+                    return None;
+                }
+                p = end;
+            }
+            b'[' => {
+                let (v, np) = parser.parse_value_at(p, stack.len())?;
+                p = np;
+                let Json::Array(items) = &v else { return None };
+                let value = if csv_arrays { csv_array(items) } else { v.to_formatted() };
+                if !value.is_empty() {
+                    out.push(&key, &value);
+                }
+            }
+            b'-' | b'0'..=b'9' => {
+                let (d, np) = parser.parse_number(p)?;
+                p = np;
+                out.push(&key, wazuh_number(d).as_bytes());
+            }
+            b'n' if s[p..].starts_with(b"null") => {
+                p += 4;
+                if !null_discard {
+                    out.push(&key, b"null");
+                }
+            }
+            b't' if s[p..].starts_with(b"true") => {
+                p += 4;
+                out.push(&key, b"true");
+            }
+            b'f' if s[p..].starts_with(b"false") => {
+                p += 5;
+                out.push(&key, b"false");
+            }
+            _ => return None,
+        }
+        // After a value: more members, or the end of this object (and maybe of its parents).
+        loop {
+            p = skip_ws(s, p);
+            match parser.at(p) {
+                b',' => {
+                    p = skip_ws(s, p + 1);
+                    continue 'member;
+                }
+                b'}' => {
+                    p += 1;
+                    stack.pop();
+                    if stack.is_empty() {
+                        return Some(());
+                    }
+                }
+                _ => return None,
             }
         }
     }
@@ -919,6 +1089,90 @@ fn csv_array(items: &[Json]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one-pass flattening against parse-then-flatten, on seeds and their byte mutations
+    /// (invalid JSON, truncation, escapes, NULs, duplicate keys, deep nesting).
+    #[test]
+    fn one_pass_flattening_equals_parse_then_flatten() {
+        fn reference(input: &[u8], nd: bool, csv: bool) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+            let root = parse_prefix(input)?;
+            let mut v = Vec::new();
+            flatten(root, nd, csv, &mut |k, val| v.push((k.to_vec(), val)));
+            Some(v)
+        }
+        fn one_pass(input: &[u8], nd: bool, csv: bool) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+            let mut f = Fields::default();
+            f.push(b"kept", b"1");
+            let ok = flatten_prefix(input, nd, csv, &mut f);
+            let v: Vec<_> = f.iter().skip(1).map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
+            assert_eq!(f.name(0), b"kept");
+            if !ok {
+                assert!(v.is_empty(), "a failed parse leaves nothing");
+            }
+            ok.then_some(v)
+        }
+        let seeds: Vec<Vec<u8>> = vec![
+            br#"{"integration": "aws", "aws": {"log_info": {"s3bucket": "b"}, "n": 3000000000, "f": 1.5e3, "neg": -0.0, "arr": [1, "a", null, true, [2], {"x": 1}], "e": {}, "ea": [], "t": true, "nul": null, "s": "a\u0000b", "esc": "\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00"}, "srcip": "1.2.3.4", "user": "u", "dstuser": "", "aws": {"dup": 1}}"#.to_vec(),
+            b"  \xEF\xBB\xBF{\"a\":1} trailing".to_vec(),
+            b"[1,2]".to_vec(),
+            b"\"str\"".to_vec(),
+            b"{\"a\":{\"b\":{\"c\":[{\"d\":[1,2,{\"e\":\"f\"}]}]}}}".to_vec(),
+            b"{\"k\\u0000x\":\"v\", \"\":\"empty key\", \"n\": 1e400, \"m\": -12345678901234567890}".to_vec(),
+            b"{\"a\":1,}".to_vec(),
+            b"{\"a\" : [ 1 , 2 ] , \"b\" :\t{ } }".to_vec(),
+        ];
+        let mut deep = Vec::new();
+        for n in [998usize, 999, 1000, 1001] {
+            let mut d = Vec::new();
+            for _ in 0..n {
+                d.extend_from_slice(b"{\"a\":");
+            }
+            d.extend_from_slice(b"[1]");
+            d.extend(std::iter::repeat_n(b'}', n));
+            deep.push(d);
+        }
+        let mut inputs: Vec<Vec<u8>> = seeds.iter().chain(&deep).cloned().collect();
+        let mut x: u64 = 0x9E3779B97F4A7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..20_000 {
+            let mut m = seeds[(next() % seeds.len() as u64) as usize].clone();
+            for _ in 0..1 + next() % 3 {
+                let at = (next() % (m.len() as u64 + 1)) as usize;
+                match next() % 5 {
+                    0 if at < m.len() => {
+                        m.remove(at);
+                    }
+                    1 => m.insert(at, b"{}[],:\"\\ 0-e.ntf\x00"[(next() % 17) as usize]),
+                    2 => m.truncate(at),
+                    3 if at < m.len() => {
+                        let b = m[at];
+                        m.insert(at, b);
+                    }
+                    _ => {
+                        if at < m.len() {
+                            m[at] = (next() % 256) as u8;
+                        }
+                    }
+                }
+            }
+            inputs.push(m);
+        }
+        for input in &inputs {
+            for (nd, csv) in [(false, false), (true, false), (false, true)] {
+                assert_eq!(
+                    one_pass(input, nd, csv),
+                    reference(input, nd, csv),
+                    "input {:?} null_discard {nd} csv {csv}",
+                    String::from_utf8_lossy(input)
+                );
+            }
+        }
+    }
 
     fn p(s: &str) -> Json {
         match parse_prefix(s.as_bytes()) {

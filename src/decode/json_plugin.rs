@@ -9,8 +9,8 @@
 //! empty. Invalid JSON or a non-object root yields no fields, but the event
 //! stays decoded.
 
-use crate::event::{DynField, Event, StaticField};
-use crate::json::{self, Json};
+use crate::event::{Event, Fields, StaticField};
+use crate::json;
 
 fn static_key(key: &[u8]) -> Option<StaticField> {
     Some(match key {
@@ -32,25 +32,30 @@ fn static_key(key: &[u8]) -> Option<StaticField> {
     })
 }
 
-/// Decodes `input` into `ev`'s fields.
-pub(crate) fn decode(input: &[u8], null_discard: bool, csv: bool, order_size: usize, ev: &mut Event) {
-    let Some(root) = json::parse_prefix(input) else {
-        return;
-    };
-    if !matches!(root, Json::Object(_)) {
+/// Decodes `input` into `ev`'s fields; `leaves` is a buffer reused from event to event.
+pub(crate) fn decode(
+    input: &[u8],
+    null_discard: bool,
+    csv: bool,
+    order_size: usize,
+    ev: &mut Event,
+    leaves: &mut Fields,
+) {
+    leaves.clear();
+    if !json::flatten_prefix(input, null_discard, csv, leaves) {
         return;
     }
-    json::flatten(root, null_discard, csv, &mut |key, value| {
+    for (key, value) in leaves.iter() {
         if let Some(f) = static_key(key) {
-            ev.set_static(f, value);
-            return;
+            ev.set_static(f, value.to_vec());
+            continue;
         }
         if key == b"user" && ev.get_static(StaticField::Dstuser).is_none_or(|v| v.is_empty()) {
-            ev.set_static(StaticField::Dstuser, value);
-            return;
+            ev.set_static(StaticField::Dstuser, value.to_vec());
+            continue;
         }
         if ev.dynamic.len() < order_size {
-            ev.dynamic.push(DynField { name: key.into(), value });
+            ev.dynamic.push(key, value);
         }
-    });
+    }
 }

@@ -16,7 +16,7 @@ pub(crate) mod plugins;
 
 use std::collections::HashMap;
 
-use crate::event::{DynField, Event, StaticField};
+use crate::event::{Event, StaticField};
 use crate::index::{DecoderIdx, IdxVec};
 use crate::matcher::{next_offset, Matcher};
 use crate::rules::trace::{NoTrace, Trace};
@@ -257,6 +257,8 @@ struct Chain {
 pub struct Scratch {
     /// Capture ranges of the last match.
     pub(crate) caps: Vec<(usize, usize)>,
+    /// The JSON decoder's leaves, before they become the event's fields.
+    pub(crate) json_leaves: crate::event::Fields,
 }
 
 impl Decoders {
@@ -394,7 +396,14 @@ impl Decoders {
                             // The plugin only writes fields: lend it the log without copying it.
                             let full_log = std::mem::take(&mut ev.full_log);
                             let input = full_log.get(log_range.start + start..log_range.end).unwrap_or(b"");
-                            json_plugin::decode(input, info.json_null_discard, info.json_csv, self.order_size, ev);
+                            json_plugin::decode(
+                                input,
+                                info.json_null_discard,
+                                info.json_csv,
+                                self.order_size,
+                                ev,
+                                &mut scratch.json_leaves,
+                            );
                             ev.full_log = full_log;
                         }
                     }
@@ -429,12 +438,15 @@ impl Decoders {
                         let base = log_range.start + start;
                         for (i, &(s, e)) in scratch.caps.iter().enumerate() {
                             let Some(slot) = n.order.get(i) else { break };
-                            let v = ev.full_log.get(base + s..base + e).unwrap_or(b"").to_vec();
+                            let v = ev.full_log.get(base + s..base + e).unwrap_or(b"");
                             match slot {
-                                OrderSlot::Static(f) => ev.set_static(*f, v),
+                                OrderSlot::Static(f) => {
+                                    let v = v.to_vec();
+                                    ev.set_static(*f, v)
+                                }
                                 OrderSlot::Dynamic(name) => {
                                     if ev.dynamic.len() < self.order_size {
-                                        ev.dynamic.push(DynField { name: name.clone(), value: v })
+                                        ev.dynamic.push(name, v)
                                     }
                                 }
                             }

@@ -109,7 +109,7 @@ fn is_space(c: i32) -> bool {
 
 /// A C string: the bytes up to the first NUL.
 fn c_str(b: &[u8]) -> &[u8] {
-    match b.iter().position(|&c| c == 0) {
+    match memchr::memchr(0, b) {
         Some(n) => &b[..n],
         None => b,
     }

@@ -513,7 +513,7 @@ pub fn next_offset(subject_len: usize, end: isize) -> usize {
 }
 
 fn until_nul(bytes: &[u8]) -> &[u8] {
-    match bytes.iter().position(|&b| b == 0) {
+    match memchr::memchr(0, bytes) {
         Some(n) => &bytes[..n],
         None => bytes,
     }

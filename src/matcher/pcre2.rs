@@ -153,7 +153,7 @@ impl Pcre2 {
     /// Compiles `pattern` with no options. As Wazuh hands PCRE2 a C string,
     /// the pattern ends at its first NUL byte.
     pub(crate) fn compile(pattern: &[u8]) -> Result<Pcre2, Pcre2Error> {
-        let pattern = &pattern[..pattern.iter().position(|&b| b == 0).unwrap_or(pattern.len())];
+        let pattern = &pattern[..memchr::memchr(0, pattern).unwrap_or(pattern.len())];
         let mut code = 0i32;
         let mut offset = 0usize;
         // SAFETY: pointer and length describe `pattern`; a NULL context means defaults.

@@ -303,16 +303,16 @@ pub(crate) fn data_json(ev: &Event) -> Obj {
             o.push((key(f.name()), s(v)));
         }
     }
-    for f in &ev.dynamic {
-        if f.value.is_empty() {
+    for (name, value) in ev.dynamic.iter() {
+        if value.is_empty() {
             continue;
         }
-        let value = if f.value.first() == Some(&b'[') {
-            json::parse_complete(&f.value).unwrap_or_else(|| s(&f.value))
+        let value = if value.first() == Some(&b'[') {
+            json::parse_complete(value).unwrap_or_else(|| s(value))
         } else {
-            s(&f.value)
+            s(value)
         };
-        insert_path(&mut o, &f.name, value);
+        insert_path(&mut o, name, value);
     }
     o
 }
@@ -432,7 +432,7 @@ mod tests {
         for (n, v) in
             [("aws.eventName", "A"), ("AWS.eventname", "B"), ("SrcIP", "x"), ("a", "1"), ("a.b", "2"), ("x", "")]
         {
-            ev.dynamic.push(crate::event::DynField { name: n.as_bytes().into(), value: v.as_bytes().to_vec() });
+            ev.dynamic.push(n.as_bytes(), v.as_bytes());
         }
         let d = Json::Object(data_json(&ev));
         assert_eq!(d.to_unformatted(), br#"{"srcip":"1.1.1.1","aws":{"eventName":"A"},"a":"1"}"#.to_vec());

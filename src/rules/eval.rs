@@ -328,7 +328,7 @@ fn compiled_rule(c: CompiledRule, ev: &Event) -> bool {
 fn mswin_users_differ(log: &[u8]) -> bool {
     let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
     // C strings: nothing after a NUL byte is seen.
-    let log = &log[..log.iter().position(|&b| b == 0).unwrap_or(log.len())];
+    let log = &log[..memchr::memchr(0, log).unwrap_or(log.len())];
     let (Some(t), Some(c)) = (find(log, b"Target Account Name"), find(log, b"Caller User Name")) else {
         return false;
     };
