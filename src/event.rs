@@ -83,12 +83,22 @@ impl StaticField {
 pub struct FieldId(pub(crate) u32);
 
 /// Case-insensitive name → id table, filled at load, read-only afterwards.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FieldNames {
     /// Fx-hashed: every dynamic field of every event is looked up here (SipHash cost ~5% of
     /// a CloudTrail replay); the names are the ruleset's own, so hash flooding is no concern.
     map: rustc_hash::FxHashMap<Box<[u8]>, FieldId>,
     names: Vec<Box<[u8]>>,
+    /// A filter in front of `map`: bit `last byte % 64` of word `length % 64` is set for every
+    /// interned name. Most of an event's JSON leaves are named by no rule or decoder, and most
+    /// of those fail here without hashing.
+    filter: [u64; 64],
+}
+
+impl Default for FieldNames {
+    fn default() -> Self {
+        FieldNames { map: Default::default(), names: Vec::new(), filter: [0; 64] }
+    }
 }
 
 impl FieldNames {
@@ -103,13 +113,25 @@ impl FieldNames {
             return *id;
         }
         let id = FieldId(self.names.len() as u32);
+        let (w, b) = Self::filter_slot(name);
+        self.filter[w] |= 1 << b;
         self.names.push(name.into());
         self.map.insert(k, id);
         id
     }
 
+    /// The filter's word and bit for a name (case-insensitive).
+    fn filter_slot(name: &[u8]) -> (usize, u32) {
+        let last = name.last().map_or(0, |b| b.to_ascii_lowercase());
+        (name.len() % 64, (last % 64) as u32)
+    }
+
     /// Looks a name up without allocating for short names.
     pub(crate) fn get(&self, name: &[u8]) -> Option<FieldId> {
+        let (w, b) = Self::filter_slot(name);
+        if self.filter[w] & (1 << b) == 0 {
+            return None;
+        }
         let mut buf = [0u8; 128];
         if name.len() <= buf.len() {
             let b = &mut buf[..name.len()];
@@ -198,6 +220,12 @@ impl Fields {
             self.bytes.truncate(n);
             false
         }
+    }
+
+    /// Makes room for `other`'s fields (one allocation instead of a doubling series).
+    pub(crate) fn reserve_for(&mut self, other: &Fields) {
+        self.bytes.reserve(other.bytes.len());
+        self.entries.reserve(other.entries.len());
     }
 
     /// Keeps the first `n` fields.
@@ -337,6 +365,13 @@ impl Event {
             had_dynamic: self.has_dynamic(),
             forwarded_rule: self.forwarded_rule,
         }
+    }
+
+    /// What the correlation history keeps of an event no search can read again (it is on no
+    /// sid or group list, and no rule searches the whole list): its time, which the list's
+    /// eviction looks at.
+    pub(crate) fn time_only(&self) -> Event {
+        Event { time: self.time, nanos: self.nanos, ..Event::default() }
     }
 
     /// The first dynamic field with this name (case-insensitive), without the index.

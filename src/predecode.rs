@@ -605,25 +605,28 @@ struct Found {
 /// * after an accepted program name (or Solaris), `[ID ...] ` is skipped.
 pub(crate) fn predecode(full_log: &[u8]) -> Predecoded {
     let text = c_str(full_log);
-    let mut w = Work::new(text);
     let header = Header::new(text);
+    let Some(layout) = detect_layout(&header, text.len()) else {
+        // No header (a JSON event, say): the whole text is the log; no copy needed.
+        return Predecoded { log: 0..text.len(), ..Predecoded::default() };
+    };
+    let mut w = Work::new(text);
     let mut found = Found::default();
 
-    match detect_layout(&header, text.len()) {
-        None => {}
-        Some(Layout::Syslog { skip }) => syslog_header(&mut w, skip, &mut found),
-        Some(Layout::Plain { log, ts_start, ts_cut }) => {
+    match layout {
+        Layout::Syslog { skip } => syslog_header(&mut w, skip, &mut found),
+        Layout::Plain { log, ts_start, ts_cut } => {
             found.log = log;
             found.timestamp = Some(ts_start);
             w.terminate(log - ts_cut);
         }
-        Some(Layout::Squid) => {
+        Layout::Squid => {
             let log = w.skip_while(14, |c| c == b' ');
             found.log = log;
             found.timestamp = Some(0);
             w.terminate(log.saturating_sub(1));
         }
-        Some(Layout::Asl) => asl(&mut w, &mut found),
+        Layout::Asl => asl(&mut w, &mut found),
     }
 
     Predecoded {

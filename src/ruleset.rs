@@ -115,6 +115,7 @@ impl Ruleset {
                 r.level = 99;
             }
         }
+        rules.build_prefilters();
         let mitre = rules
             .rules
             .iter()

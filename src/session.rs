@@ -388,6 +388,7 @@ impl Session {
             decoders: &rs.decoders,
             lists: &rs.lists,
             ev,
+            decoder_hash: eval::decoder_hash(&rs.decoders, ev),
             now: time.secs,
             hhmm,
             weekday,
@@ -425,7 +426,13 @@ impl Session {
         }
         processed.alert = rs.alerts.log_alert_level as u32 <= rule.level;
         let has_sid_list = rs.rules.has_sid_list[ri];
-        self.corr.store(processed.event.for_history(), outcome.matched, ri, has_sid_list, &rs.rules.feeds_groups[ri]);
+        let feeds = &rs.rules.feeds_groups[ri];
+        let kept = if has_sid_list || !feeds.is_empty() || rs.rules.any_event_search {
+            processed.event.for_history()
+        } else {
+            processed.event.time_only()
+        };
+        self.corr.store(kept, outcome.matched, ri, has_sid_list, feeds);
         processed
     }
 }

@@ -45,6 +45,7 @@ pub(crate) fn decode(
     if !json::flatten_prefix(input, null_discard, csv, leaves) {
         return;
     }
+    ev.dynamic.reserve_for(leaves);
     for (key, value) in leaves.iter() {
         if let Some(f) = static_key(key) {
             ev.set_static(f, value.to_vec());

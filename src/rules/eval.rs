@@ -46,6 +46,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) lists: &'a IdxVec<ListIdx, CdbList>,
     /// The event.
     pub(crate) ev: &'a Event,
+    /// [`super::name_hash`] of the event's decoder name (0: no decoder).
+    pub(crate) decoder_hash: u64,
     /// Seconds since the epoch (the session's clock).
     pub(crate) now: i64,
     /// `HH:MM` of `now` (UTC).
@@ -55,6 +57,11 @@ pub(crate) struct Ctx<'a> {
 }
 
 /// Evaluates the tree; mutates the correlation state as Wazuh does.
+/// [`super::name_hash`] of `ev`'s decoder name, for [`Ctx::decoder_hash`].
+pub(crate) fn decoder_hash(decoders: &Decoders, ev: &Event) -> u64 {
+    decoders.info(ev).map_or(0, |d| super::name_hash(&d.name))
+}
+
 pub(crate) fn evaluate(ctx: &mut Ctx<'_>, corr: &mut Correlation, trace: &mut impl Trace) -> Outcome {
     let mut out = Outcome::default();
     // A forwarded alert (OSSECAlert_Decoder, type "ossec alert") is not matched:
@@ -64,8 +71,7 @@ pub(crate) fn evaluate(ctx: &mut Ctx<'_>, corr: &mut Correlation, trace: &mut im
         return out;
     }
     for &root in &ctx.tree.roots {
-        let r = &ctx.tree.rules[ctx.tree.nodes[root].rule];
-        if r.category != ctx.ev.decoder_type {
+        if ctx.tree.prefilter[ctx.tree.nodes[root].rule].category != ctx.ev.decoder_type {
             continue;
         }
         if let Some(found) = check_node(ctx, corr, root, &mut out, trace) {
@@ -118,9 +124,18 @@ fn check_node(
 
 /// Checks one node's rule (its conditions, then its correlation search);
 /// true when it matched and its children are to be tried.
-fn enter(ctx: &mut Ctx<'_>, corr: &mut Correlation, node: NodeIdx, out: &mut Outcome, trace: &mut impl Trace) -> bool {
+fn enter<T: Trace>(ctx: &mut Ctx<'_>, corr: &mut Correlation, node: NodeIdx, out: &mut Outcome, trace: &mut T) -> bool {
     let tree = ctx.tree;
     let ri = tree.nodes[node].rule;
+    if !T::ENABLED {
+        // The first two checks, from the packed prefilter: most rules fail here.
+        let pre = &tree.prefilter[ri];
+        if (pre.decoded_as != 0 && pre.decoded_as != ctx.decoder_hash)
+            || (pre.needs_program_name && ctx.ev.program_name().is_none())
+        {
+            return false;
+        }
+    }
     let rule = &tree.rules[ri];
     trace.rule(rule);
     if !conditions(ctx, corr, rule, out, trace) {

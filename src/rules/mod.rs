@@ -470,12 +470,51 @@ pub struct RuleTree {
     pub feeds_groups: IdxVec<RuleIdx, Vec<RuleIdx>>,
     /// For each rule: its nodes (a rule can sit under several parents).
     pub nodes_of: IdxVec<RuleIdx, Vec<NodeIdx>>,
+    /// Per rule, what decides most evaluations at once, packed together (the rules themselves
+    /// are large and scattered: reading their `decoded_as` was the walk's main cache miss).
+    pub(crate) prefilter: IdxVec<RuleIdx, Prefilter>,
+    /// Some rule searches the whole event list (`if_matched_regex`): then every stored event's
+    /// content can be read again; otherwise only those on a sid or group list.
+    pub(crate) any_event_search: bool,
     /// Highest internal frequency (attribute − 2) of any rule read: the age
     /// (in seconds!) beyond which upstream's event list evicts extra entries.
     pub max_freq: u32,
 }
 
+/// The first checks of a rule, in a compact form (see [`RuleTree::prefilter`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Prefilter {
+    /// The rule's category (which root it hangs from).
+    pub(crate) category: DecoderType,
+    /// [`name_hash`] of its `<decoded_as>`, 0 without one.
+    pub(crate) decoded_as: u64,
+    /// It has a `<program_name>`, which an event without a program name fails.
+    pub(crate) needs_program_name: bool,
+}
+
+/// A non-zero hash of a decoder name (equal names, equal hashes).
+pub(crate) fn name_hash(name: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    h.write(name);
+    h.finish() | 1
+}
+
 impl RuleTree {
+    /// Fills [`RuleTree::prefilter`] (after loading).
+    pub(crate) fn build_prefilters(&mut self) {
+        self.any_event_search = self.rules.iter().any(|r| r.search == Some(Search::Event));
+        self.prefilter = self
+            .rules
+            .iter()
+            .map(|r| Prefilter {
+                category: r.category,
+                decoded_as: r.decoded_as.as_deref().map_or(0, name_hash),
+                needs_program_name: r.program_name.is_some(),
+            })
+            .collect();
+    }
+
     /// The rule with this id.
     pub fn rule(&self, id: u32) -> Option<&Rule> {
         self.by_id.get(&id).map(|&i| &self.rules[i])

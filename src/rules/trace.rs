@@ -86,6 +86,9 @@ impl<'a> From<Option<&'a [u8]>> for Value<'a> {
 
 /// Receives the steps of an evaluation. Every method defaults to nothing.
 pub trait Trace {
+    /// Whether this tracer records anything: without one, the walk may skip a rule on its
+    /// prefilter without reporting its conditions.
+    const ENABLED: bool = true;
     /// A decoder was tried (its program name and prematch).
     fn decoder(&mut self, _decoder: &Decoder, _matched: bool) {}
     /// A rule is about to be checked.
@@ -102,7 +105,9 @@ pub trait Trace {
 /// No tracing.
 pub struct NoTrace;
 
-impl Trace for NoTrace {}
+impl Trace for NoTrace {
+    const ENABLED: bool = false;
+}
 
 /// `wazuh-logtest -v`: upstream's `rules_debug` lines.
 #[derive(Debug, Default)]

@@ -199,8 +199,17 @@ mod pipeline_tests {
         let mut corr = Correlation::new(tree.rules.len(), tree.max_freq, 16);
         let fields = crate::event::FieldNames::default();
         let lists = crate::index::IdxVec::new();
-        let mut ctx =
-            Ctx { tree, fields: &fields, decoders: d, lists: &lists, ev, now: 0, hhmm: *b"12:00", weekday: 1 };
+        let mut ctx = Ctx {
+            tree,
+            fields: &fields,
+            decoders: d,
+            lists: &lists,
+            ev,
+            decoder_hash: crate::rules::eval::decoder_hash(d, ev),
+            now: 0,
+            hhmm: *b"12:00",
+            weekday: 1,
+        };
         let out = evaluate(&mut ctx, &mut corr, &mut crate::rules::trace::NoTrace);
         out.rule.map(|ri| (tree.rules[ri].id, out.firedtimes))
     }
