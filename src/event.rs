@@ -85,62 +85,84 @@ pub struct FieldId(pub(crate) u32);
 /// Case-insensitive name → id table, filled at load, read-only afterwards.
 #[derive(Debug, Clone)]
 pub struct FieldNames {
-    /// Fx-hashed: every dynamic field of every event is looked up here (SipHash cost ~5% of
-    /// a CloudTrail replay); the names are the ruleset's own, so hash flooding is no concern.
-    map: rustc_hash::FxHashMap<Box<[u8]>, FieldId>,
+    /// (name as first interned, id), hashed by [`caseless_hash`] and compared ASCII
+    /// case-insensitively: every dynamic field of every event is looked up here, so a lookup
+    /// neither copies nor lower-cases the name. The names are the ruleset's own: hash flooding
+    /// is no concern.
+    table: hashbrown::HashTable<(Box<[u8]>, FieldId)>,
     names: Vec<Box<[u8]>>,
-    /// A filter in front of `map`: bit `last byte % 64` of word `length % 64` is set for every
-    /// interned name. Most of an event's JSON leaves are named by no rule or decoder, and most
-    /// of those fail here without hashing.
-    filter: [u64; 64],
+    /// A filter in front of `table`: for every interned name, the bit of its last two bytes
+    /// (lower-cased) in the 256-bit set of its length (modulo 64). Most of an event's JSON
+    /// leaves are named by no rule or decoder, and nearly all of those fail here without
+    /// hashing.
+    filter: [[u64; 4]; 64],
 }
 
 impl Default for FieldNames {
     fn default() -> Self {
-        FieldNames { map: Default::default(), names: Vec::new(), filter: [0; 64] }
+        FieldNames { table: hashbrown::HashTable::new(), names: Vec::new(), filter: [[0; 4]; 64] }
     }
 }
 
-impl FieldNames {
-    fn key(name: &[u8]) -> Box<[u8]> {
-        name.to_ascii_lowercase().into_boxed_slice()
-    }
+/// Eight bytes ASCII-lower-cased at once (bytes `A`..=`Z` get bit 0x20; others, including
+/// bytes >= 0x80, are kept).
+fn lower8(x: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low7 = x & !HIGH;
+    // High bit set in each byte whose low 7 bits are >= 'A' (0x41), and in each > 'Z' (0x5a).
+    let ge_a = low7.wrapping_add(0x3f3f_3f3f_3f3f_3f3f);
+    let gt_z = low7.wrapping_add(0x2525_2525_2525_2525);
+    let upper = (ge_a ^ gt_z) & !x & HIGH;
+    x | (upper >> 2)
+}
 
+/// A hash of `name` lower-cased (ASCII), eight bytes at a time.
+fn caseless_hash(name: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    let mut chunks = name.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h.write_u64(lower8(u64::from_le_bytes(w)));
+    }
+    let rest = chunks.remainder();
+    let mut w = [0u8; 8];
+    w[..rest.len()].copy_from_slice(rest);
+    h.write_u64(lower8(u64::from_le_bytes(w)));
+    h.write_usize(name.len());
+    h.finish()
+}
+
+impl FieldNames {
     /// Interns a name (load time only).
     pub(crate) fn intern(&mut self, name: &[u8]) -> FieldId {
-        let k = Self::key(name);
-        if let Some(id) = self.map.get(&k) {
-            return *id;
+        if let Some(id) = self.get(name) {
+            return id;
         }
         let id = FieldId(self.names.len() as u32);
         let (w, b) = Self::filter_slot(name);
-        self.filter[w] |= 1 << b;
+        self.filter[w][b / 64] |= 1 << (b % 64);
         self.names.push(name.into());
-        self.map.insert(k, id);
+        self.table.insert_unique(caseless_hash(name), (name.into(), id), |e| caseless_hash(&e.0));
         id
     }
 
-    /// The filter's word and bit for a name (case-insensitive).
-    fn filter_slot(name: &[u8]) -> (usize, u32) {
-        let last = name.last().map_or(0, |b| b.to_ascii_lowercase());
-        (name.len() % 64, (last % 64) as u32)
+    /// The filter's set and bit for a name (case-insensitive).
+    fn filter_slot(name: &[u8]) -> (usize, usize) {
+        let n = name.len();
+        let last = if n > 0 { name[n - 1].to_ascii_lowercase() } else { 0 };
+        let before = if n > 1 { name[n - 2].to_ascii_lowercase() } else { 0 };
+        (n % 64, (last as usize).wrapping_mul(31).wrapping_add(before as usize) % 256)
     }
 
-    /// Looks a name up without allocating for short names.
+    /// Looks a name up (ASCII case-insensitively).
     pub(crate) fn get(&self, name: &[u8]) -> Option<FieldId> {
         let (w, b) = Self::filter_slot(name);
-        if self.filter[w] & (1 << b) == 0 {
+        if self.filter[w][b / 64] & (1 << (b % 64)) == 0 {
             return None;
         }
-        let mut buf = [0u8; 128];
-        if name.len() <= buf.len() {
-            let b = &mut buf[..name.len()];
-            b.copy_from_slice(name);
-            b.make_ascii_lowercase();
-            self.map.get(&*b).copied()
-        } else {
-            self.map.get(&*name.to_ascii_lowercase()).copied()
-        }
+        self.table.find(caseless_hash(name), |e| e.0.eq_ignore_ascii_case(name)).map(|e| e.1)
     }
 
     /// Number of interned names.
@@ -390,5 +412,34 @@ impl Event {
         // By id, the first occurrence of each (a stable sort keeps the decoding order).
         self.field_index.sort_by_key(|&(id, _)| id);
         self.field_index.dedup_by_key(|&mut (id, _)| id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lower8_is_ascii_lowercase_for_every_byte() {
+        for b in 0..=255u8 {
+            let x = u64::from_le_bytes([b, b'A', b'z', b'@', b'[', 0xc1, b'Z', b]);
+            let want = u64::from_le_bytes([b, b'A', b'z', b'@', b'[', 0xc1, b'Z', b].map(|c| c.to_ascii_lowercase()));
+            assert_eq!(lower8(x), want, "byte {b:#x}");
+        }
+    }
+
+    #[test]
+    fn field_names_are_case_insensitive() {
+        let mut f = FieldNames::default();
+        let a = f.intern(b"aws.eventName");
+        assert_eq!(f.intern(b"AWS.EVENTNAME"), a);
+        let b = f.intern(b"aws.eventNames");
+        assert_ne!(a, b);
+        assert_eq!(f.get(b"Aws.EventName"), Some(a));
+        assert_eq!(f.get(b"aws.eventNam"), None);
+        assert_eq!(f.name(a), b"aws.eventName");
+        let long = vec![b'X'; 300];
+        let l = f.intern(&long);
+        assert_eq!(f.get(&long.to_ascii_lowercase()), Some(l));
     }
 }

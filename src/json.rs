@@ -294,7 +294,7 @@ impl<'a> Parser<'a> {
         let mut end = p + 1;
         let mut escaped = false;
         loop {
-            let off = memchr::memchr2(b'"', b'\\', s.get(end..)?)?;
+            let off = quote_or_backslash(s.get(end..)?)?;
             end += off;
             if s[end] == b'"' {
                 break;
@@ -349,6 +349,28 @@ impl<'a> Parser<'a> {
         }
         Some(end + 1)
     }
+}
+
+/// The first `"` or `\\` in `s`. JSON keys and values are mostly short: eight bytes at a time
+/// (SWAR) find the end of those sooner than the SIMD search, which takes over past 32 bytes.
+#[inline]
+fn quote_or_backslash(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while i < 32 {
+        let Some(w) = s.get(i..i + 8) else { break };
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        let x = u64::from_le_bytes(b);
+        let q = x ^ (ONES * b'"' as u64);
+        let k = x ^ (ONES * b'\\' as u64);
+        if (q.wrapping_sub(ONES) & !q | k.wrapping_sub(ONES) & !k) & HIGH != 0 {
+            return w.iter().position(|&c| c == b'"' || c == b'\\').map(|j| i + j);
+        }
+        i += 8;
+    }
+    memchr::memchr2(b'"', b'\\', &s[i..]).map(|j| i + j)
 }
 
 /// cJSON `parse_hex4`: 0 as soon as one character is not a hex digit.
@@ -596,19 +618,50 @@ static ESCAPED: [bool; 256] = {
     t
 };
 
+/// Whether any of the eight bytes of `x` is one [`write_json_string`] must look at: a control
+/// byte (NUL included), `"` or `\\` (the classic SWAR byte tests; exact as a yes/no).
+#[inline]
+fn any_special(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x;
+    let q = x ^ (ONES * b'"' as u64);
+    let quote = q.wrapping_sub(ONES) & !q;
+    let b = x ^ (ONES * b'\\' as u64);
+    let backslash = b.wrapping_sub(ONES) & !b;
+    (below_space | quote | backslash) & HIGH != 0
+}
+
 /// cJSON `print_string_ptr`: the bytes up to the first NUL, quoted and escaped. Runs of bytes
-/// that need no escape are copied whole (most of an alert's text).
+/// that need no escape are found eight at a time and copied whole (most of an alert's text).
 pub(crate) fn write_json_string(s: &[u8], out: &mut Vec<u8>) {
-    let s = c_str(s);
     out.reserve(s.len() + 2);
     out.push(b'"');
     let mut start = 0;
-    for (i, &c) in s.iter().enumerate() {
+    let mut i = 0;
+    let mut end = s.len();
+    while i < s.len() {
+        if let Some(w) = s.get(i..i + 8) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            if !any_special(u64::from_le_bytes(b)) {
+                i += 8;
+                continue;
+            }
+        }
+        let c = s[i];
         if !ESCAPED[c as usize] {
+            i += 1;
             continue;
         }
+        if c == 0 {
+            // A C string ends at its first NUL.
+            end = i;
+            break;
+        }
         out.extend_from_slice(&s[start..i]);
-        start = i + 1;
+        i += 1;
+        start = i;
         match c {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
@@ -625,7 +678,7 @@ pub(crate) fn write_json_string(s: &[u8], out: &mut Vec<u8>) {
             }
         }
     }
-    out.extend_from_slice(&s[start..]);
+    out.extend_from_slice(&s[start..end]);
     out.push(b'"');
 }
 
@@ -1089,6 +1142,48 @@ fn csv_array(items: &[Json]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn string_output_escapes_as_cjson() {
+        fn naive(s: &[u8]) -> Vec<u8> {
+            let s = &s[..s.iter().position(|&b| b == 0).unwrap_or(s.len())];
+            let mut o = vec![b'"'];
+            for &c in s {
+                match c {
+                    b'"' => o.extend_from_slice(b"\\\""),
+                    b'\\' => o.extend_from_slice(b"\\\\"),
+                    8 => o.extend_from_slice(b"\\b"),
+                    12 => o.extend_from_slice(b"\\f"),
+                    b'\n' => o.extend_from_slice(b"\\n"),
+                    b'\r' => o.extend_from_slice(b"\\r"),
+                    b'\t' => o.extend_from_slice(b"\\t"),
+                    c if c < 32 => o.extend_from_slice(format!("\\u{:04x}", c).as_bytes()),
+                    c => o.push(c),
+                }
+            }
+            o.push(b'"');
+            o
+        }
+        let mut x: u64 = 7;
+        let alphabet = b"ab\"\\\x00\x01\x1f \x7f\x80\xff\n\t~!#";
+        for n in 0..5000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 40) as usize;
+            let s: Vec<u8> =
+                (0..len).map(|j| alphabet[((x >> (j % 50)) as usize + j * 7 + n) % alphabet.len()]).collect();
+            let mut got = Vec::new();
+            write_json_string(&s, &mut got);
+            assert_eq!(got, naive(&s), "{s:?}");
+        }
+        for b in 0..=255u8 {
+            let s = [b'x', b'x', b'x', b, b'x', b'x', b'x', b'x', b'x'];
+            let mut got = Vec::new();
+            write_json_string(&s, &mut got);
+            assert_eq!(got, naive(&s), "byte {b:#x}");
+        }
+    }
 
     /// The one-pass flattening against parse-then-flatten, on seeds and their byte mutations
     /// (invalid JSON, truncation, escapes, NULs, duplicate keys, deep nesting).

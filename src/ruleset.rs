@@ -106,6 +106,9 @@ impl Ruleset {
             return Err(fail(e, diagnostics, &rl.diagnostics));
         }
         let (mut rules, mut d) = rl.finish();
+        // The default clock of a CloudTrail replay reads this field on every event: interned,
+        // it is found through the field index instead of by name.
+        fields.intern(b"aws.eventTime");
         diagnostics.append(&mut d);
         // Finalise levels (9900 → 0, n×100 → n); a level-0 rule with accuracy 0 stays 99.
         for r in &mut rules.rules {

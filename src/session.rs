@@ -230,6 +230,8 @@ pub enum ProcessError {
 pub struct Session {
     rs: Arc<Ruleset>,
     corr: Correlation,
+    /// The rule walk's lower-cased log (a buffer reused from event to event).
+    lower_log: Vec<u8>,
     stage: DecodeStage,
     opts: SessionOptions,
     clock_field: Option<crate::event::FieldId>,
@@ -294,7 +296,7 @@ impl Session {
             Clock::EventField(f) => rs.fields.get(f),
             Clock::Arrival => None,
         };
-        Session { rs, corr, stage, opts, clock_field }
+        Session { rs, corr, lower_log: Vec::new(), stage, opts, clock_field }
     }
 
     /// The ruleset it runs.
@@ -389,6 +391,7 @@ impl Session {
             lists: &rs.lists,
             ev,
             decoder_hash: eval::decoder_hash(&rs.decoders, ev),
+            lower_log: eval::LowerLog::new(&mut self.lower_log),
             now: time.secs,
             hhmm,
             weekday,

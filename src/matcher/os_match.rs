@@ -104,6 +104,8 @@ struct Alternative {
     test: Test,
     /// The text to look for, lower-cased, anchors removed.
     text: Box<[u8]>,
+    /// For [`Test::Contains`]: a substring searcher for `text`, used on lower-cased subjects.
+    finder: Option<memchr::memmem::Finder<'static>>,
 }
 
 impl Alternative {
@@ -122,7 +124,20 @@ impl Alternative {
         } else {
             (Test::Contains, alt)
         };
-        Alternative { test, text: text.into() }
+        let finder = (test == Test::Contains).then(|| memchr::memmem::Finder::new(text).into_owned());
+        Alternative { test, text: text.into(), finder }
+    }
+
+    /// [`Alternative::matches`] on a subject already lower-cased (ASCII).
+    fn matches_lowered(&self, lowered: &[u8]) -> bool {
+        let text = &*self.text;
+        match self.test {
+            Test::Always => true,
+            Test::Equals => lowered == text,
+            Test::StartsWith => lowered.starts_with(text),
+            Test::EndsWith => lowered.ends_with(text),
+            Test::Contains => self.finder.as_ref().is_none_or(|f| f.find(lowered).is_some()),
+        }
     }
 
     fn matches(&self, subject: &[u8]) -> bool {
@@ -168,6 +183,14 @@ impl OsMatch {
     pub(crate) fn is_match(&self, subject: &[u8]) -> bool {
         let subject = until_nul(subject);
         let any = self.alternatives.iter().any(|alt| alt.matches(subject));
+        any != self.negate
+    }
+
+    /// [`OsMatch::is_match`] on `lowered`, the subject cut at its first NUL and lower-cased
+    /// (ASCII): the caller lower-cases a subject once for the many patterns it tries (a rule
+    /// walk tests dozens of `<match>` patterns against the same log).
+    pub(crate) fn is_match_lowered(&self, lowered: &[u8]) -> bool {
+        let any = self.alternatives.iter().any(|alt| alt.matches_lowered(lowered));
         any != self.negate
     }
 
@@ -253,32 +276,41 @@ fn internal_match(pattern: &[u8], subject: &[u8], len: usize) -> bool {
 /// Is `needle` (lower-case) a substring of `hay`, ASCII case-insensitively?
 /// ASCII-case-insensitive substring test; `needle` must be lower-case.
 pub(crate) fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    contains_ignore_case_at(hay, needle, anchor(needle))
+}
+
+/// [`contains_ignore_case`] with the needle's anchor byte index `k` (from [`anchor`]) worked
+/// out beforehand, as compiled patterns do.
+pub(crate) fn contains_ignore_case_at(hay: &[u8], needle: &[u8], k: usize) -> bool {
+    find_ignore_case_at(hay, needle, k).is_some()
+}
+
+/// Where the first occurrence of `needle` (lower-case; `k` its anchor index) starts in `hay`,
+/// ASCII case-insensitively.
+pub(crate) fn find_ignore_case_at(hay: &[u8], needle: &[u8], k: usize) -> Option<usize> {
     if needle.is_empty() {
-        return true;
+        return Some(0);
     }
-    let Some(last_start) = hay.len().checked_sub(needle.len()) else {
-        return false;
-    };
+    let last_start = hay.len().checked_sub(needle.len())?;
     // Scan (with memchr) for the needle's rarest byte, then verify around it.
-    let k = anchor(needle);
     let a = needle[k];
     let verify = |p: usize| {
         p.checked_sub(k)
             .filter(|&start| start <= last_start)
-            .is_some_and(|start| hay[start..start + needle.len()].eq_ignore_ascii_case(needle))
+            .filter(|&start| hay[start..start + needle.len()].eq_ignore_ascii_case(needle))
     };
     let region = &hay[k..last_start + k + 1];
     if a.is_ascii_alphabetic() {
-        memchr::memchr2_iter(a.to_ascii_lowercase(), a.to_ascii_uppercase(), region).any(|i| verify(i + k))
+        memchr::memchr2_iter(a.to_ascii_lowercase(), a.to_ascii_uppercase(), region).find_map(|i| verify(i + k))
     } else {
-        memchr::memchr_iter(a, region).any(|i| verify(i + k))
+        memchr::memchr_iter(a, region).find_map(|i| verify(i + k))
     }
 }
 
 /// Index of the byte of `needle` least likely to occur in logs (a rough rank:
 /// space, punctuation common in JSON and syslog, vowels and digits are
 /// frequent; rarer letters and bytes are better anchors).
-fn anchor(needle: &[u8]) -> usize {
+pub(crate) fn anchor(needle: &[u8]) -> usize {
     fn rank(b: u8) -> u8 {
         match b.to_ascii_lowercase() {
             b' ' | b'"' | b':' | b',' | b'e' | b'a' | b'o' | b'i' | b't' | b'n' | b's' | b'r' => 0,
@@ -327,6 +359,27 @@ mod tests {
             let needle: Vec<u8> =
                 (0..nl).map(|_| alphabet[(next() % alphabet.len() as u64) as usize].to_ascii_lowercase()).collect();
             assert_eq!(contains_ignore_case(&hay, &needle), naive(&hay, &needle), "{hay:?} {needle:?}");
+        }
+    }
+
+    #[test]
+    fn lowered_subjects_give_the_same_answers() {
+        let mut x: u64 = 12345;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let alphabet = b"aAbB^$|!\xc3\xa9 \x00";
+        for _ in 0..20_000 {
+            let pl = (next() % 7) as usize;
+            let sl = (next() % 12) as usize;
+            let pattern: Vec<u8> = (0..pl).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+            let subject: Vec<u8> = (0..sl).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+            let m = OsMatch::compile(&pattern).unwrap();
+            let lowered = until_nul(&subject).to_ascii_lowercase();
+            assert_eq!(m.is_match_lowered(&lowered), m.is_match(&subject), "{pattern:?} {subject:?}");
         }
     }
 

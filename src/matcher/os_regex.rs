@@ -269,7 +269,8 @@ struct Alternative {
     /// bytes (see [`required_literal`]), used to skip the scan when the subject
     /// does not contain it. `None` when there is no safe run or the
     /// alternative is anchored at the start (those fail fast anyway).
-    required: Option<Box<[u8]>>,
+    /// A literal every match contains (lower-cased), and its anchor byte for the search.
+    required: Option<(Box<[u8]>, usize)>,
 }
 
 impl Alternative {
@@ -287,7 +288,10 @@ impl Alternative {
         if end {
             cells.pop();
         }
-        let required = if begin { None } else { required_literal(&cells) };
+        let required = if begin { None } else { required_literal(&cells) }.map(|l| {
+            let k = super::os_match::anchor(&l);
+            (l, k)
+        });
         Alternative { cells: cells.into_boxed_slice(), begin, end, groups: marks as usize / 2, required }
     }
 
@@ -295,7 +299,12 @@ impl Alternative {
     #[inline]
     fn may_match(&self, subject: &[u8]) -> bool {
         match &self.required {
-            Some(lit) => super::os_match::contains_ignore_case(until_nul(subject), lit),
+            // The subject is a C string: the literal must occur before its first NUL. Found in
+            // the whole subject, only the part up to the first occurrence is checked for one
+            // (a later occurrence would be past that NUL too), so a long log is not scanned
+            // twice per pattern.
+            Some((lit, k)) => super::os_match::find_ignore_case_at(subject, lit, *k)
+                .is_some_and(|at| memchr::memchr(0, &subject[..at + lit.len()]).is_none()),
             None => true,
         }
     }

@@ -48,6 +48,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) ev: &'a Event,
     /// [`super::name_hash`] of the event's decoder name (0: no decoder).
     pub(crate) decoder_hash: u64,
+    /// The log, lower-cased once for every `<match>` of the walk.
+    pub(crate) lower_log: LowerLog<'a>,
     /// Seconds since the epoch (the session's clock).
     pub(crate) now: i64,
     /// `HH:MM` of `now` (UTC).
@@ -57,6 +59,30 @@ pub(crate) struct Ctx<'a> {
 }
 
 /// Evaluates the tree; mutates the correlation state as Wazuh does.
+/// The event's log lower-cased (ASCII), made on first use in a buffer the session lends.
+pub(crate) struct LowerLog<'a> {
+    buf: &'a mut Vec<u8>,
+    ready: bool,
+}
+
+impl<'a> LowerLog<'a> {
+    /// A cache that lower-cases into `buf`.
+    pub(crate) fn new(buf: &'a mut Vec<u8>) -> LowerLog<'a> {
+        LowerLog { buf, ready: false }
+    }
+
+    /// `log` cut at its first NUL and lower-cased.
+    fn get(&mut self, log: &[u8]) -> &[u8] {
+        if !self.ready {
+            self.buf.clear();
+            self.buf.extend_from_slice(&log[..memchr::memchr(0, log).unwrap_or(log.len())]);
+            self.buf.make_ascii_lowercase();
+            self.ready = true;
+        }
+        self.buf
+    }
+}
+
 /// [`super::name_hash`] of `ev`'s decoder name, for [`Ctx::decoder_hash`].
 pub(crate) fn decoder_hash(decoders: &Decoders, ev: &Event) -> u64 {
     decoders.info(ev).map_or(0, |d| super::name_hash(&d.name))
@@ -71,7 +97,7 @@ pub(crate) fn evaluate(ctx: &mut Ctx<'_>, corr: &mut Correlation, trace: &mut im
         return out;
     }
     for &root in &ctx.tree.roots {
-        if ctx.tree.prefilter[ctx.tree.nodes[root].rule].category != ctx.ev.decoder_type {
+        if ctx.tree.prefilter[root].category != ctx.ev.decoder_type {
             continue;
         }
         if let Some(found) = check_node(ctx, corr, root, &mut out, trace) {
@@ -126,16 +152,16 @@ fn check_node(
 /// true when it matched and its children are to be tried.
 fn enter<T: Trace>(ctx: &mut Ctx<'_>, corr: &mut Correlation, node: NodeIdx, out: &mut Outcome, trace: &mut T) -> bool {
     let tree = ctx.tree;
-    let ri = tree.nodes[node].rule;
     if !T::ENABLED {
         // The first two checks, from the packed prefilter: most rules fail here.
-        let pre = &tree.prefilter[ri];
+        let pre = &tree.prefilter[node];
         if (pre.decoded_as != 0 && pre.decoded_as != ctx.decoder_hash)
             || (pre.needs_program_name && ctx.ev.program_name().is_none())
         {
             return false;
         }
     }
+    let ri = tree.nodes[node].rule;
     let rule = &tree.rules[ri];
     trace.rule(rule);
     if !conditions(ctx, corr, rule, out, trace) {
@@ -184,7 +210,15 @@ fn conditions(ctx: &mut Ctx<'_>, corr: &mut Correlation, r: &Rule, out: &mut Out
     text!("id", r.id_cond, st(StaticField::Id));
     text!("system_name", r.system_name, st(StaticField::SystemName));
     text!("protocol", r.protocol, st(StaticField::Protocol));
-    text!("match", r.match_, Some(ev.log()));
+    if let Some(c) = &r.match_ {
+        // OS_Match patterns test the lower-cased log (made once per event).
+        let log = ev.log();
+        let ok = match &c.m {
+            crate::matcher::Matcher::OsMatch(m) => m.is_match_lowered(ctx.lower_log.get(log)) != c.negate,
+            _ => c.test(Some(log)),
+        };
+        check!(Condition::Text { element: "match", cond: c }, Value::from(Some(log)), ok);
+    }
     text!("regex", r.regex, Some(ev.log()));
     text!("action", r.action, st(StaticField::Action));
     text!("url", r.url, st(StaticField::Url));

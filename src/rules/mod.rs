@@ -470,9 +470,10 @@ pub struct RuleTree {
     pub feeds_groups: IdxVec<RuleIdx, Vec<RuleIdx>>,
     /// For each rule: its nodes (a rule can sit under several parents).
     pub nodes_of: IdxVec<RuleIdx, Vec<NodeIdx>>,
-    /// Per rule, what decides most evaluations at once, packed together (the rules themselves
-    /// are large and scattered: reading their `decoded_as` was the walk's main cache miss).
-    pub(crate) prefilter: IdxVec<RuleIdx, Prefilter>,
+    /// Per node, what decides most evaluations of its rule at once, packed together (rules and
+    /// nodes are large and scattered: reading a node, then its rule's `decoded_as`, was the
+    /// walk's main cost, two cache misses per rule tried).
+    pub(crate) prefilter: IdxVec<NodeIdx, Prefilter>,
     /// Some rule searches the whole event list (`if_matched_regex`): then every stored event's
     /// content can be read again; otherwise only those on a sid or group list.
     pub(crate) any_event_search: bool,
@@ -504,13 +505,17 @@ impl RuleTree {
     /// Fills [`RuleTree::prefilter`] (after loading).
     pub(crate) fn build_prefilters(&mut self) {
         self.any_event_search = self.rules.iter().any(|r| r.search == Some(Search::Event));
+        let rules = &self.rules;
         self.prefilter = self
-            .rules
+            .nodes
             .iter()
-            .map(|r| Prefilter {
-                category: r.category,
-                decoded_as: r.decoded_as.as_deref().map_or(0, name_hash),
-                needs_program_name: r.program_name.is_some(),
+            .map(|n| {
+                let r = &rules[n.rule];
+                Prefilter {
+                    category: r.category,
+                    decoded_as: r.decoded_as.as_deref().map_or(0, name_hash),
+                    needs_program_name: r.program_name.is_some(),
+                }
             })
             .collect();
     }

@@ -199,6 +199,7 @@ mod pipeline_tests {
         let mut corr = Correlation::new(tree.rules.len(), tree.max_freq, 16);
         let fields = crate::event::FieldNames::default();
         let lists = crate::index::IdxVec::new();
+        let mut lower = Vec::new();
         let mut ctx = Ctx {
             tree,
             fields: &fields,
@@ -206,6 +207,7 @@ mod pipeline_tests {
             lists: &lists,
             ev,
             decoder_hash: crate::rules::eval::decoder_hash(d, ev),
+            lower_log: crate::rules::eval::LowerLog::new(&mut lower),
             now: 0,
             hhmm: *b"12:00",
             weekday: 1,
