@@ -162,7 +162,11 @@ pub fn run(mut args: ReplayArgs) -> Result<ExitCode, CliError> {
         Some(p) => Some(Baseline::load(p).map_err(|e| CliError::Usage(format!("--baseline {e}")))?),
         None => None,
     };
-    let input_opts = InputOptions { bucket: args.bucket.clone(), location: args.location.clone() };
+    let input_opts = InputOptions {
+        bucket: args.bucket.clone(),
+        location: args.location.clone(),
+        shard_keys: args.partition.is_some(),
+    };
     let inputs = Inputs::list(&args.paths, &input_opts);
     let opts = ReplayOptions { session, emit, partition: args.partition, jobs: args.jobs };
 

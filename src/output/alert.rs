@@ -303,6 +303,10 @@ pub(crate) fn data_json(ev: &Event) -> Obj {
             o.push((key(f.name()), s(v)));
         }
     }
+    // Fields come in document order, so a path mostly shares its leading segments with the
+    // previous one: those are not looked up again (a segment equal byte for byte finds the same
+    // member, and members are only ever appended).
+    let mut prev: Vec<(&[u8], usize)> = Vec::new();
     for (name, value) in ev.dynamic.iter() {
         if value.is_empty() {
             continue;
@@ -312,35 +316,53 @@ pub(crate) fn data_json(ev: &Event) -> Obj {
         } else {
             s(value)
         };
-        insert_path(&mut o, name, value);
+        insert_path(&mut o, name, value, &mut prev);
     }
     o
 }
 
-fn insert_path(o: &mut Obj, path: &[u8], value: Json) {
-    let (head, rest) = match path.iter().position(|&b| b == b'.') {
-        Some(i) => (&path[..i], Some(&path[i + 1..])),
-        None => (path, None),
-    };
-    let existing = o.iter_mut().position(|(k, _)| k.eq_ignore_ascii_case(head));
-    match rest {
-        None => {
-            if existing.is_none() {
-                o.push((head.to_vec(), value));
+/// Inserts `value` at the dotted `path` (upstream `W_JSON_AddField`): each segment names the
+/// first member with that name ignoring ASCII case, created as an object if missing; a
+/// segment that names a non-object, or a leaf that exists already, drops the value.
+/// `prev` holds the previous path's object segments and their member indices.
+fn insert_path<'p>(o: &mut Obj, path: &'p [u8], value: Json, prev: &mut Vec<(&'p [u8], usize)>) {
+    let mut cur = o;
+    let mut rest = path;
+    let mut depth = 0;
+    loop {
+        let Some(dot) = memchr::memchr(b'.', rest) else {
+            // The leaf.
+            if !cur.iter().any(|(k, _)| k.eq_ignore_ascii_case(rest)) {
+                cur.push((rest.to_vec(), value));
+            }
+            prev.truncate(depth);
+            return;
+        };
+        let head = &rest[..dot];
+        rest = &rest[dot + 1..];
+        let index = match prev.get(depth) {
+            Some(&(seg, i)) if seg == head => i,
+            _ => {
+                prev.truncate(depth);
+                let i = match cur.iter().position(|(k, _)| k.eq_ignore_ascii_case(head)) {
+                    Some(i) => i,
+                    None => {
+                        cur.push((head.to_vec(), Json::Object(Vec::new())));
+                        cur.len() - 1
+                    }
+                };
+                prev.push((head, i));
+                i
+            }
+        };
+        match &mut cur[index].1 {
+            Json::Object(child) => cur = child,
+            _ => {
+                prev.truncate(depth);
+                return;
             }
         }
-        Some(rest) => match existing {
-            Some(i) => {
-                if let Json::Object(child) = &mut o[i].1 {
-                    insert_path(child, rest, value);
-                }
-            }
-            None => {
-                let mut child = Vec::new();
-                insert_path(&mut child, rest, value);
-                o.push((head.to_vec(), Json::Object(child)));
-            }
-        },
+        depth += 1;
     }
 }
 

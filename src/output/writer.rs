@@ -44,16 +44,33 @@ impl AlertWriter {
     }
 
     /// The alert object of `p`, with the next id, if `p` is an alert.
-    pub fn alert(&mut self, rs: &Ruleset, mut p: Processed) -> Option<Json> {
+    pub fn alert(&mut self, rs: &Ruleset, p: Processed) -> Option<Json> {
         if !p.alert {
             return None;
         }
+        let id = self.next_id();
+        Some(self.render(rs, p, id))
+    }
+
+    /// Takes the next alert id (for [`AlertWriter::render`] on another thread).
+    pub fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id - 1
+    }
+
+    /// The alert object of `p` (an alert) with the id suffix `id` (from
+    /// [`AlertWriter::next_id`]): what [`AlertWriter::alert`] gives, without the counter.
+    pub fn render(&self, rs: &Ruleset, mut p: Processed, id: u64) -> Json {
         if let Some(g) = &self.geoip {
             g.fill(Arc::make_mut(&mut p.event));
         }
-        let ctx = AlertContext { manager_name: &self.manager_name, logtest: false, id_suffix: self.next_id };
-        self.next_id += 1;
-        Some(alert_json(rs, &p, &ctx))
+        let ctx = AlertContext { manager_name: &self.manager_name, logtest: false, id_suffix: id };
+        alert_json(rs, &p, &ctx)
+    }
+
+    /// A writer for the same manager that shares nothing (for a rendering thread).
+    pub fn fork(&self) -> AlertWriter {
+        AlertWriter::new(&self.manager_name, self.geoip.clone())
     }
 
     /// Writes an alert object as one alerts.json line.

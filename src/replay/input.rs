@@ -45,7 +45,8 @@ pub struct Record<'a> {
     pub sent: &'a [u8],
     /// When the manager received it, if the input says (`archives.json`'s `timestamp`).
     pub arrival: Option<Timestamp>,
-    /// What `--partition` splits by: the agent id, or the AWS account.
+    /// What `--partition` splits by: the agent id, or the AWS account (of integration lines
+    /// only with [`InputOptions::shard_keys`]).
     pub shard_key: &'a [u8],
     /// Where it was read.
     pub pos: Position,
@@ -78,11 +79,13 @@ pub struct InputOptions {
     pub bucket: Option<String>,
     /// The location of plain log lines.
     pub location: String,
+    /// Records carry their shard key (for `--partition`); else it is left empty.
+    pub shard_keys: bool,
 }
 
 impl Default for InputOptions {
     fn default() -> Self {
-        InputOptions { bucket: None, location: "stdin".into() }
+        InputOptions { bucket: None, location: "stdin".into(), shard_keys: false }
     }
 }
 
@@ -321,70 +324,109 @@ impl Reader {
     ) {
         stats.kind = Some(kind);
         let mut lineno = 0u32;
+        let Reader { opts, line: slow, location, log, .. } = self;
+        let mut one = LineSink { opts, location, log, index, path: &f.path, kind, emit, fail, stats };
         loop {
-            match read_line(input, &mut self.line) {
+            // A line whole in the read buffer is used where it lies; one that spans reads (or is
+            // too long) is gathered in `slow`.
+            let buf = match input.fill_buf() {
+                Ok(b) => b,
+                Err(e) => {
+                    (one.fail)(Failure { path: f.path.clone(), line: Some(lineno + 1), message: e.to_string() });
+                    break;
+                }
+            };
+            if buf.is_empty() {
+                break;
+            }
+            if let Some(i) = memchr::memchr(b'\n', buf).filter(|&i| i <= MAX_LINE) {
+                lineno += 1;
+                let line = &buf[..i];
+                one.line(line.strip_suffix(b"\r").unwrap_or(line), false, lineno);
+                input.consume(i + 1);
+                continue;
+            }
+            match read_line(input, slow) {
                 Ok(None) => break,
                 Ok(Some(long)) => {
                     lineno += 1;
-                    let line = &self.line[..];
-                    if line.iter().all(|b| b.is_ascii_whitespace()) {
-                        continue;
-                    }
-                    let pos = Position { file: index, line: lineno };
-                    let fail_line = |message: String| Failure { path: f.path.clone(), line: Some(lineno), message };
-                    match kind {
-                        InputKind::Plain => {
-                            let room = MAX_QUEUE_MESSAGE.saturating_sub(3 + self.opts.location.len());
-                            stats.events += 1;
-                            emit(Record {
-                                location: self.opts.location.as_bytes(),
-                                log: &line[..line.len().min(room)],
-                                sent: line,
-                                arrival: None,
-                                shard_key: b"000",
-                                pos,
-                            });
-                        }
-                        InputKind::AwsEvents | InputKind::CloudTrail => {
-                            let account = aws_account(line);
-                            stats.events += 1;
-                            emit(Record {
-                                location: aws::LOCATION.as_bytes(),
-                                log: aws::as_received(line),
-                                sent: line,
-                                arrival: None,
-                                shard_key: account.as_deref().unwrap_or(b""),
-                                pos,
-                            });
-                        }
-                        InputKind::Archives => {
-                            if long {
-                                fail(fail_line(format!(
-                                    "line longer than {MAX_LINE} bytes: not an archives.json event"
-                                )));
-                                continue;
-                            }
-                            match archive_event(line, &mut self.location, &mut self.log) {
-                                Ok((arrival, agent)) => {
-                                    let room = MAX_QUEUE_MESSAGE.saturating_sub(3 + self.location.len());
-                                    stats.events += 1;
-                                    emit(Record {
-                                        location: &self.location,
-                                        log: &self.log[..self.log.len().min(room)],
-                                        sent: &self.log,
-                                        arrival,
-                                        shard_key: &agent,
-                                        pos,
-                                    });
-                                }
-                                Err(m) => fail(fail_line(m)),
-                            }
-                        }
-                    }
+                    one.line(slow, long, lineno);
                 }
                 Err(e) => {
-                    fail(Failure { path: f.path.clone(), line: Some(lineno + 1), message: e.to_string() });
+                    (one.fail)(Failure { path: f.path.clone(), line: Some(lineno + 1), message: e.to_string() });
                     break;
+                }
+            }
+        }
+    }
+}
+
+/// What [`Reader::lines`] does with each line.
+struct LineSink<'s, 'e> {
+    opts: &'s InputOptions,
+    location: &'s mut Vec<u8>,
+    log: &'s mut Vec<u8>,
+    index: u32,
+    path: &'s Path,
+    kind: InputKind,
+    emit: &'s mut dyn FnMut(Record<'_>),
+    fail: &'e mut dyn FnMut(Failure),
+    stats: &'s mut FileStats,
+}
+
+impl LineSink<'_, '_> {
+    /// Line `lineno` (without its terminator); `long`: it was cut at [`MAX_LINE`] bytes.
+    fn line(&mut self, line: &[u8], long: bool, lineno: u32) {
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            return;
+        }
+        let pos = Position { file: self.index, line: lineno };
+        let path = self.path;
+        let fail_line = |message: String| Failure { path: path.to_path_buf(), line: Some(lineno), message };
+        match self.kind {
+            InputKind::Plain => {
+                let room = MAX_QUEUE_MESSAGE.saturating_sub(3 + self.opts.location.len());
+                self.stats.events += 1;
+                (self.emit)(Record {
+                    location: self.opts.location.as_bytes(),
+                    log: &line[..line.len().min(room)],
+                    sent: line,
+                    arrival: None,
+                    shard_key: b"000",
+                    pos,
+                });
+            }
+            InputKind::AwsEvents | InputKind::CloudTrail => {
+                let account = if self.opts.shard_keys { aws_account(line) } else { None };
+                self.stats.events += 1;
+                (self.emit)(Record {
+                    location: aws::LOCATION.as_bytes(),
+                    log: aws::as_received(line),
+                    sent: line,
+                    arrival: None,
+                    shard_key: account.unwrap_or(b""),
+                    pos,
+                });
+            }
+            InputKind::Archives => {
+                if long {
+                    (self.fail)(fail_line(format!("line longer than {MAX_LINE} bytes: not an archives.json event")));
+                    return;
+                }
+                match archive_event(line, self.location, self.log) {
+                    Ok((arrival, agent)) => {
+                        let room = MAX_QUEUE_MESSAGE.saturating_sub(3 + self.location.len());
+                        self.stats.events += 1;
+                        (self.emit)(Record {
+                            location: self.location,
+                            log: &self.log[..self.log.len().min(room)],
+                            sent: self.log,
+                            arrival,
+                            shard_key: &agent,
+                            pos,
+                        });
+                    }
+                    Err(m) => (self.fail)(fail_line(m)),
                 }
             }
         }
@@ -443,11 +485,11 @@ fn read_line(input: &mut dyn BufRead, line: &mut Vec<u8>) -> std::io::Result<Opt
 
 /// `aws.aws_account_id` of an integration event, found without parsing the whole line (the
 /// integration writes it last in `aws`, after `log_info`); `None` if absent.
-fn aws_account(line: &[u8]) -> Option<Vec<u8>> {
+fn aws_account(line: &[u8]) -> Option<&[u8]> {
     let key = b"\"aws_account_id\": \"";
     let at = memchr::memmem::rfind(line, key)? + key.len();
     let end = memchr::memchr(b'"', &line[at..])?;
-    Some(line[at..at + end].to_vec())
+    Some(&line[at..at + end])
 }
 
 /// An `archives.json` line: writes the engine location (`[id] (name) ip->location` for an agent)
@@ -540,7 +582,7 @@ mod tests {
     #[test]
     fn the_account_of_an_integration_event() {
         let ev = br#"{"integration": "aws", "aws": {"log_info": {}, "aws_account_id": "111122223333"}}"#;
-        assert_eq!(aws_account(ev).as_deref(), Some(&b"111122223333"[..]));
+        assert_eq!(aws_account(ev), Some(&b"111122223333"[..]));
         assert_eq!(aws_account(b"{}"), None);
     }
 }

@@ -296,23 +296,36 @@ const BATCH: usize = 256;
 
 type DecodedBatch = (u64, Vec<(Result<Decoded, ProcessError>, Option<Timestamp>, Position)>);
 
+/// The alerts of one batch, matched, with their ids, for a rendering thread.
+type MatchedBatch = (u64, Vec<(Processed, u64, Position)>);
+
+/// One batch's alerts.json lines, and (with a baseline) the alerts to compare.
+type RenderedBatch = (u64, Vec<u8>, Vec<(crate::json::Json, Position)>);
+
+/// The parallel replay: the reader (this thread) batches records for the decoding threads; one
+/// thread takes the decoded batches back in input order through the rule walk and correlation
+/// (it alone holds the session) and numbers the alerts; rendering threads turn alerts into
+/// alerts.json lines; one thread writes the lines in input order (and compares them with the
+/// baseline). Output and change report are those of a one-thread replay.
 fn parallel<'a>(
     rs: &Arc<Ruleset>,
     inputs: &Inputs,
     reader: &mut Reader,
     opts: &ReplayOptions,
-    mut sink: Sink<'a>,
+    sink: Sink<'a>,
     observer: &mut dyn Observer,
 ) -> io::Result<(Sink<'a>, Summary)> {
     let workers = opts.jobs.saturating_sub(1).max(1);
+    let comparing = sink.comparison.is_some();
     std::thread::scope(|scope| {
-        let (done_tx, done_rx) = mpsc::sync_channel::<DecodedBatch>(workers * 4);
+        // Decoding.
+        let (decoded_tx, decoded_rx) = mpsc::sync_channel::<DecodedBatch>(workers * 4);
         let (free_tx, free_rx) = mpsc::channel::<Batch>();
         let mut work = Vec::new();
         for _ in 0..workers {
             let (tx, rx) = mpsc::sync_channel::<Batch>(4);
             work.push(tx);
-            let done_tx = done_tx.clone();
+            let decoded_tx = decoded_tx.clone();
             let free_tx = free_tx.clone();
             let mut stage = DecodeStage::new(Arc::clone(rs), &opts.session);
             scope.spawn(move || {
@@ -324,7 +337,7 @@ fn parallel<'a>(
                             (stage.decode(&b.bytes[loc.clone()], &b.bytes[log.clone()]), *t, *pos)
                         })
                         .collect();
-                    if done_tx.send((b.seq, out)).is_err() {
+                    if decoded_tx.send((b.seq, out)).is_err() {
                         return;
                     }
                     b.bytes.clear();
@@ -333,28 +346,101 @@ fn parallel<'a>(
                 }
             });
         }
-        drop(done_tx);
+        drop(decoded_tx);
         drop(free_tx);
-        // The correlating thread: decoded batches back in input order.
+
+        // Rendering.
+        let (rendered_tx, rendered_rx) = mpsc::sync_channel::<RenderedBatch>(workers * 4);
+        let mut render = Vec::new();
+        let mut renderers = Vec::new();
+        for _ in 0..workers {
+            let (tx, rx) = mpsc::sync_channel::<MatchedBatch>(4);
+            render.push(tx);
+            let rendered_tx = rendered_tx.clone();
+            let writer = sink.writer.fork();
+            let rs = Arc::clone(rs);
+            renderers.push(scope.spawn(move || {
+                let mut summary = Summary::default();
+                for (seq, alerts) in rx {
+                    let mut bytes = Vec::new();
+                    let mut kept = Vec::new();
+                    for (p, id, pos) in alerts {
+                        let secs = p.time.secs;
+                        let alert = writer.render(&rs, p, id);
+                        alert.write_unformatted(&mut bytes);
+                        bytes.push(b'\n');
+                        summary.add_alert(&alert, secs);
+                        if comparing {
+                            kept.push((alert, pos));
+                        }
+                    }
+                    if rendered_tx.send((seq, bytes, kept)).is_err() {
+                        break;
+                    }
+                }
+                summary
+            }));
+        }
+        drop(rendered_tx);
+
+        // Matching, in input order.
         let session_opts = opts.session.clone();
         let rs2 = Arc::clone(rs);
-        let correlator = scope.spawn(move || -> io::Result<Sink<'a>> {
+        let mut numbering = sink.writer.fork();
+        let correlator = scope.spawn(move || -> (u64, u64) {
             let mut session = Session::new(rs2, session_opts);
             let mut pending: BTreeMap<u64, Vec<_>> = BTreeMap::new();
             let mut next = 0u64;
-            for (seq, items) in done_rx {
+            let (mut events, mut refused) = (0u64, 0u64);
+            for (seq, items) in decoded_rx {
                 pending.insert(seq, items);
                 while let Some(items) = pending.remove(&next) {
-                    next += 1;
+                    let mut alerts = Vec::new();
                     for (d, t, pos) in items {
-                        let p = d.map(|d| session.process_decoded(d, t.unwrap_or_else(Timestamp::now)));
-                        // On an error the channel closes: the workers, then the reader, stop.
-                        sink.processed(p, pos)?;
+                        events += 1;
+                        match d {
+                            Ok(d) => {
+                                let p = session.process_decoded(d, t.unwrap_or_else(Timestamp::now));
+                                if p.alert {
+                                    alerts.push((p, numbering.next_id(), pos));
+                                }
+                            }
+                            Err(_) => refused += 1,
+                        }
+                    }
+                    // A closed channel means the writer failed: stop (its error is reported).
+                    if render[(next % render.len() as u64) as usize].send((next, alerts)).is_err() {
+                        return (events, refused);
+                    }
+                    next += 1;
+                }
+            }
+            (events, refused)
+        });
+
+        // Writing, in input order.
+        let writer = scope.spawn(move || -> io::Result<Sink<'a>> {
+            let mut sink = sink;
+            let mut pending: BTreeMap<u64, (Vec<u8>, Vec<(crate::json::Json, Position)>)> = BTreeMap::new();
+            let mut next = 0u64;
+            for (seq, bytes, kept) in rendered_rx {
+                pending.insert(seq, (bytes, kept));
+                while let Some((bytes, kept)) = pending.remove(&next) {
+                    next += 1;
+                    // On an error the channel closes: rendering, matching, decoding, reading stop.
+                    sink.out.write_all(&bytes)?;
+                    if let Some(c) = &mut sink.comparison {
+                        let files = sink.files;
+                        for (alert, pos) in &kept {
+                            c.alert(alert, || format!("{}:{}", files[pos.file as usize].path.display(), pos.line));
+                        }
                     }
                 }
             }
             Ok(sink)
         });
+
+        // Reading, on this thread.
         let mut seq = 0u64;
         let mut batch = Batch::default();
         let mut turn = 0usize;
@@ -384,10 +470,19 @@ fn parallel<'a>(
         };
         let flushed = if batch.items.is_empty() { Ok(()) } else { send(&mut batch, &mut seq) };
         drop(work);
-        // The correlating thread's error (a closed output) is the one to tell.
-        let sink = correlator.join().map_err(|_| io::Error::other("the replay's correlating thread panicked"))??;
+        let panicked = || io::Error::other("a replay thread panicked");
+        let (events, refused) = correlator.join().map_err(|_| panicked())?;
+        let summaries: Vec<Summary> =
+            renderers.into_iter().map(|h| h.join().map_err(|_| panicked())).collect::<io::Result<_>>()?;
+        // The writing thread's error (a closed output) is the one to tell.
+        let mut sink = writer.join().map_err(|_| panicked())??;
         let reading = reading?;
         flushed?;
+        sink.summary.events += events;
+        sink.summary.refused += refused;
+        for s in summaries {
+            sink.summary.merge(s);
+        }
         Ok((sink, reading))
     })
 }

@@ -97,7 +97,12 @@ pub(crate) fn evaluate(ctx: &mut Ctx<'_>, corr: &mut Correlation, trace: &mut im
         return out;
     }
     for &root in &ctx.tree.roots {
-        if ctx.tree.prefilter[root].category != ctx.ev.decoder_type {
+        let category = match ctx.tree.prefilter.get(root) {
+            Some(p) => p.category,
+            // A tree built by hand, without prefilters.
+            None => ctx.tree.rules[ctx.tree.nodes[root].rule].category,
+        };
+        if category != ctx.ev.decoder_type {
             continue;
         }
         if let Some(found) = check_node(ctx, corr, root, &mut out, trace) {
@@ -154,11 +159,12 @@ fn enter<T: Trace>(ctx: &mut Ctx<'_>, corr: &mut Correlation, node: NodeIdx, out
     let tree = ctx.tree;
     if !T::ENABLED {
         // The first two checks, from the packed prefilter: most rules fail here.
-        let pre = &tree.prefilter[node];
-        if (pre.decoded_as != 0 && pre.decoded_as != ctx.decoder_hash)
-            || (pre.needs_program_name && ctx.ev.program_name().is_none())
-        {
-            return false;
+        if let Some(pre) = tree.prefilter.get(node) {
+            if (pre.decoded_as != 0 && pre.decoded_as != ctx.decoder_hash)
+                || (pre.needs_program_name && ctx.ev.program_name().is_none())
+            {
+                return false;
+            }
         }
     }
     let ri = tree.nodes[node].rule;
