@@ -302,6 +302,9 @@ type MatchedBatch = (u64, Vec<(Processed, u64, Position)>);
 /// One batch's alerts.json lines, and (with a baseline) the alerts to compare.
 type RenderedBatch = (u64, Vec<u8>, Vec<(crate::json::Json, Position)>);
 
+/// A rendered batch waiting for its turn to be written.
+type Rendered = (Vec<u8>, Vec<(crate::json::Json, Position)>);
+
 /// The parallel replay: the reader (this thread) batches records for the decoding threads; one
 /// thread takes the decoded batches back in input order through the rule walk and correlation
 /// (it alone holds the session) and numbers the alerts; rendering threads turn alerts into
@@ -421,7 +424,7 @@ fn parallel<'a>(
         // Writing, in input order.
         let writer = scope.spawn(move || -> io::Result<Sink<'a>> {
             let mut sink = sink;
-            let mut pending: BTreeMap<u64, (Vec<u8>, Vec<(crate::json::Json, Position)>)> = BTreeMap::new();
+            let mut pending: BTreeMap<u64, Rendered> = BTreeMap::new();
             let mut next = 0u64;
             for (seq, bytes, kept) in rendered_rx {
                 pending.insert(seq, (bytes, kept));
