@@ -292,7 +292,7 @@ struct Batch {
 type BatchItem = (std::ops::Range<usize>, std::ops::Range<usize>, Option<Timestamp>, Position);
 
 /// How many records a batch holds.
-const BATCH: usize = 256;
+const BATCH: usize = 128;
 
 type DecodedBatch = (u64, Vec<(Result<Decoded, ProcessError>, Option<Timestamp>, Position)>);
 
@@ -322,11 +322,11 @@ fn parallel<'a>(
     let comparing = sink.comparison.is_some();
     std::thread::scope(|scope| {
         // Decoding.
-        let (decoded_tx, decoded_rx) = mpsc::sync_channel::<DecodedBatch>(workers * 4);
+        let (decoded_tx, decoded_rx) = mpsc::sync_channel::<DecodedBatch>(workers * 2);
         let (free_tx, free_rx) = mpsc::channel::<Batch>();
         let mut work = Vec::new();
         for _ in 0..workers {
-            let (tx, rx) = mpsc::sync_channel::<Batch>(4);
+            let (tx, rx) = mpsc::sync_channel::<Batch>(2);
             work.push(tx);
             let decoded_tx = decoded_tx.clone();
             let free_tx = free_tx.clone();
@@ -353,11 +353,11 @@ fn parallel<'a>(
         drop(free_tx);
 
         // Rendering.
-        let (rendered_tx, rendered_rx) = mpsc::sync_channel::<RenderedBatch>(workers * 4);
+        let (rendered_tx, rendered_rx) = mpsc::sync_channel::<RenderedBatch>(workers * 2);
         let mut render = Vec::new();
         let mut renderers = Vec::new();
         for _ in 0..workers {
-            let (tx, rx) = mpsc::sync_channel::<MatchedBatch>(4);
+            let (tx, rx) = mpsc::sync_channel::<MatchedBatch>(2);
             render.push(tx);
             let rendered_tx = rendered_tx.clone();
             let writer = sink.writer.fork();
