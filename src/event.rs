@@ -244,12 +244,6 @@ impl Fields {
         }
     }
 
-    /// Makes room for `other`'s fields (one allocation instead of a doubling series).
-    pub(crate) fn reserve_for(&mut self, other: &Fields) {
-        self.bytes.reserve(other.bytes.len());
-        self.entries.reserve(other.entries.len());
-    }
-
     /// Keeps the first `n` fields.
     pub(crate) fn truncate(&mut self, n: usize) {
         if n < self.entries.len() {

@@ -33,6 +33,10 @@ fn static_key(key: &[u8]) -> Option<StaticField> {
 }
 
 /// Decodes `input` into `ev`'s fields; `leaves` is a buffer reused from event to event.
+///
+/// The leaves are flattened straight into the event's fields; only when one of them is a
+/// static field's key (or `user`), or there are more than `order_size`, are they taken out and
+/// applied one by one, in order (an event with `srcip` or `user` at its top level).
 pub(crate) fn decode(
     input: &[u8],
     null_discard: bool,
@@ -41,11 +45,23 @@ pub(crate) fn decode(
     ev: &mut Event,
     leaves: &mut Fields,
 ) {
-    leaves.clear();
-    if !json::flatten_prefix(input, null_discard, csv, leaves) {
+    let start = ev.dynamic.len();
+    if !json::flatten_prefix(input, null_discard, csv, &mut ev.dynamic) {
         return;
     }
-    ev.dynamic.reserve_for(leaves);
+    let n = ev.dynamic.len();
+    let special = (start..n).any(|i| {
+        let k = ev.dynamic.name(i);
+        k == b"user" || static_key(k).is_some()
+    });
+    if !special && n <= order_size {
+        return;
+    }
+    leaves.clear();
+    for i in start..n {
+        leaves.push(ev.dynamic.name(i), ev.dynamic.value(i));
+    }
+    ev.dynamic.truncate(start);
     for (key, value) in leaves.iter() {
         if let Some(f) = static_key(key) {
             ev.set_static(f, value.to_vec());

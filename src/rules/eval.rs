@@ -115,26 +115,36 @@ pub(crate) fn evaluate(ctx: &mut Ctx<'_>, corr: &mut Correlation, trace: &mut im
 
 /// Tries the subtree at `root` depth-first, without recursion (an `if_sid`
 /// chain may be tens of thousands of rules deep). Returns the rule that wins.
-fn check_node(
+fn check_node<T: Trace>(
     ctx: &mut Ctx<'_>,
     corr: &mut Correlation,
     root: NodeIdx,
     out: &mut Outcome,
-    trace: &mut impl Trace,
+    trace: &mut T,
 ) -> Option<RuleIdx> {
     let tree = ctx.tree;
     if !enter(ctx, corr, root, out, trace) {
         return None;
     }
-    // Matched nodes on the path from `root`, each with the next child to try.
-    let mut path: Vec<(NodeIdx, usize)> = vec![(root, 0)];
+    // Without a tracer, a node's children are narrowed to those its prefilter can let
+    // through (the others would fail at once, reporting nothing).
+    let has_program_name = ctx.ev.program_name().is_some();
+    let decoder = ctx.decoder_hash;
+    let children = |node: NodeIdx| -> &[NodeIdx] {
+        if T::ENABLED {
+            &tree.nodes[node].children
+        } else {
+            tree.children_for(node, decoder, has_program_name)
+        }
+    };
+    // Matched nodes on the path from `root`, each with its children and the next to try.
+    let mut path: Vec<(NodeIdx, &[NodeIdx], usize)> = vec![(root, children(root), 0)];
     while let Some(top) = path.last_mut() {
-        let (node, next) = *top;
-        let children = &tree.nodes[node].children;
-        if let Some(&child) = children.get(next) {
-            top.1 += 1;
+        let (node, kids, next) = *top;
+        if let Some(&child) = kids.get(next) {
+            top.2 += 1;
             if enter(ctx, corr, child, out, trace) {
-                path.push((child, 0));
+                path.push((child, children(child), 0));
             }
             continue;
         }
@@ -144,7 +154,7 @@ fn check_node(
         if tree.rules[ri].noalert {
             continue;
         }
-        if let Some(&(parent, _)) = path.last() {
+        if let Some(&(parent, _, _)) = path.last() {
             out.parent = Some(tree.nodes[parent].rule);
         }
         out.firedtimes = corr.fire(ri);

@@ -474,6 +474,11 @@ pub struct RuleTree {
     /// nodes are large and scattered: reading a node, then its rule's `decoded_as`, was the
     /// walk's main cost, two cache misses per rule tried).
     pub(crate) prefilter: IdxVec<NodeIdx, Prefilter>,
+    /// For nodes with many children (the category roots): which children can pass their
+    /// prefilter, by the event's decoder and whether it has a program name. Index into
+    /// `child_indexes`, `u32::MAX` for nodes without one.
+    pub(crate) child_index_of: IdxVec<NodeIdx, u32>,
+    pub(crate) child_indexes: Vec<ChildIndex>,
     /// Some rule searches the whole event list (`if_matched_regex`): then every stored event's
     /// content can be read again; otherwise only those on a sid or group list.
     pub(crate) any_event_search: bool,
@@ -492,6 +497,31 @@ pub(crate) struct Prefilter {
     /// It has a `<program_name>`, which an event without a program name fails.
     pub(crate) needs_program_name: bool,
 }
+
+/// The children of one node split by what their prefilter lets through (see
+/// [`RuleTree::child_index_of`]); every list keeps sibling order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ChildIndex {
+    /// (decoded_as hash, the event has a program name) → the children that can pass: those
+    /// with that `decoded_as` or none, less those needing a program name when there is none.
+    by_decoder: rustc_hash::FxHashMap<(u64, bool), Vec<NodeIdx>>,
+    /// The same for a decoder no child names: the children without `decoded_as` (without a
+    /// program name, with one).
+    generic: [Vec<NodeIdx>; 2],
+}
+
+impl ChildIndex {
+    /// The children an event with decoder hash `decoder` (0: none) can enter, in order.
+    pub(crate) fn candidates(&self, decoder: u64, has_program_name: bool) -> &[NodeIdx] {
+        match self.by_decoder.get(&(decoder, has_program_name)) {
+            Some(v) => v,
+            None => &self.generic[has_program_name as usize],
+        }
+    }
+}
+
+/// Nodes with at least this many children get a [`ChildIndex`].
+const CHILD_INDEX_MIN: usize = 16;
 
 /// A non-zero hash of a decoder name (equal names, equal hashes).
 pub(crate) fn name_hash(name: &[u8]) -> u64 {
@@ -518,6 +548,42 @@ impl RuleTree {
                 }
             })
             .collect();
+        self.child_indexes.clear();
+        let mut index_of = IdxVec::new();
+        for n in self.nodes.iter() {
+            if n.children.len() < CHILD_INDEX_MIN {
+                index_of.push(u32::MAX);
+                continue;
+            }
+            let pre = &self.prefilter;
+            let can = |c: NodeIdx, decoder: u64, pn: bool| {
+                let p = &pre[c];
+                (p.decoded_as == 0 || p.decoded_as == decoder) && (pn || !p.needs_program_name)
+            };
+            let mut ix = ChildIndex::default();
+            for pn in [false, true] {
+                ix.generic[pn as usize] = n.children.iter().copied().filter(|&c| can(c, 0, pn)).collect();
+                let mut decoders: Vec<u64> =
+                    n.children.iter().map(|&c| pre[c].decoded_as).filter(|&h| h != 0).collect();
+                decoders.sort_unstable();
+                decoders.dedup();
+                for h in decoders {
+                    ix.by_decoder.insert((h, pn), n.children.iter().copied().filter(|&c| can(c, h, pn)).collect());
+                }
+            }
+            index_of.push(self.child_indexes.len() as u32);
+            self.child_indexes.push(ix);
+        }
+        self.child_index_of = index_of;
+    }
+
+    /// The children of `node` an event with this decoder hash and program name can enter
+    /// (all of them when the node has no [`ChildIndex`]).
+    pub(crate) fn children_for(&self, node: NodeIdx, decoder: u64, has_program_name: bool) -> &[NodeIdx] {
+        match self.child_index_of.get(node).copied() {
+            Some(i) if i != u32::MAX => self.child_indexes[i as usize].candidates(decoder, has_program_name),
+            _ => &self.nodes[node].children,
+        }
     }
 
     /// The rule with this id.
