@@ -37,6 +37,7 @@ pub mod replay;
 pub mod report;
 pub mod rules;
 pub(crate) mod ruleset;
+pub mod server;
 pub mod session;
 pub mod testing;
 

@@ -186,10 +186,11 @@ impl LogtestSession {
     }
 
     /// `{messages, codemsg: -1}`: no session, no token, no output.
-    fn refusal(messages: &[String]) -> Reply {
+    fn refusal(pre: &[String], messages: &[String]) -> Reply {
         let s = |m: &str| Json::String(m.as_bytes().to_vec());
+        let all = keep_last(pre.iter().chain(messages).cloned().collect());
         let data = Json::Object(vec![
-            (b"messages".to_vec(), Json::Array(messages.iter().map(|m| s(m)).collect())),
+            (b"messages".to_vec(), Json::Array(all.iter().map(|m| s(m)).collect())),
             (b"codemsg".to_vec(), Json::Number(-1.0)),
         ]);
         Reply { data, processed: None, refused: false }
@@ -202,22 +203,39 @@ impl LogtestSession {
 
     /// Processes one event as a `log_processing` request.
     pub fn process(&mut self, location: &[u8], event: &[u8], now: Timestamp, rules_debug: bool) -> Reply {
+        self.process_request(location, event, now, rules_debug, &[], &[])
+    }
+
+    /// Processes one `log_processing` request as the logtest socket does: `pre` are the
+    /// messages checking the request and finding its session gave (they come before the new
+    /// session's own), `post` those raised after (they come before processing's).
+    pub fn process_request(
+        &mut self,
+        location: &[u8],
+        event: &[u8],
+        now: Timestamp,
+        rules_debug: bool,
+        pre: &[String],
+        post: &[String],
+    ) -> Reply {
         let session = match &mut self.state {
             State::Ready(s) => s,
             State::Broken(rs) => {
                 // A new session for every request, each refused.
-                return Self::refusal(&session_start_messages(rs, &new_token()));
+                return Self::refusal(pre, &session_start_messages(rs, &new_token()));
             }
-            State::Failed(messages) => return Self::refusal(messages),
+            State::Failed(messages) => return Self::refusal(pre, messages),
         };
-        let before = self.pending.take().unwrap_or_default();
+        let mut before: Vec<String> = pre.to_vec();
+        before.extend(self.pending.take().unwrap_or_default());
+        let before = keep_last(before);
         match session.process(location, event, now, rules_debug) {
             Ok(p) => {
                 self.client_token = true;
                 let rs = session.ruleset();
                 let ctx = AlertContext { manager_name: &session.options().manager_name, logtest: true, id_suffix: 0 };
                 let output = alert::alert_json(rs, &p, &ctx);
-                let after = keep_last(p.messages.clone());
+                let after = keep_last(post.iter().chain(&p.messages).cloned().collect());
                 let debug = if rules_debug { p.rules_debug.as_deref() } else { None };
                 let data = alert::logtest_response(output, &self.token, &before, &after, debug, p.alert);
                 Reply { data, processed: Some(p), refused: false }
@@ -226,15 +244,22 @@ impl LogtestSession {
                 // As the daemon answers: the error messages and codemsg -1, no
                 // output; as above, `messages` comes first only when the
                 // session's own messages opened it.
-                let after = [format!("ERROR: {e}"), "ERROR: (7312): Failed to process the event".to_string()];
+                let errors = [format!("ERROR: {e}"), "ERROR: (7312): Failed to process the event".to_string()];
+                let after: Vec<&String> = post.iter().chain(&errors).collect();
                 let s = |m: &str| Json::String(m.as_bytes().to_vec());
-                let messages = (b"messages".to_vec(), Json::Array(before.iter().chain(&after).map(|m| s(m)).collect()));
+                let messages = (b"messages".to_vec(), Json::Array(before.iter().chain(after).map(|m| s(m)).collect()));
                 let token = (b"token".to_vec(), s(&self.token));
                 let mut fields = if before.is_empty() { vec![token, messages] } else { vec![messages, token] };
                 fields.push((b"codemsg".to_vec(), Json::Number(-1.0)));
                 Reply { data: Json::Object(fields), processed: None, refused: false }
             }
         }
+    }
+
+    /// Whether requests can be answered with this session's token (a ruleset with a load
+    /// `ERROR` makes a new, refused session for every request: no token is handed out).
+    pub fn has_token(&self) -> bool {
+        matches!(self.state, State::Ready(_))
     }
 }
 

@@ -19,6 +19,7 @@ mod common;
 mod explain;
 mod logtest;
 mod replay;
+mod serve;
 mod test;
 
 use std::process::ExitCode;
@@ -54,6 +55,8 @@ enum Cmd {
     /// Replay recorded traffic (raw CloudTrail, archives.json, log lines): alerts, a summary,
     /// a change report against a baseline, an HTML report.
     Replay(replay::ReplayArgs),
+    /// Serve wazuh-analysisd's logtest socket (for wazuh-logtest, the API's /logtest, …).
+    Serve(serve::ServeArgs),
 }
 
 /// Why a command could not do its job.
@@ -96,6 +99,7 @@ pub fn main() -> ExitCode {
         Some(Cmd::Check(c)) => check::run(c),
         Some(Cmd::Explain(e)) => explain::run(e),
         Some(Cmd::Replay(r)) => replay::run(r),
+        Some(Cmd::Serve(s)) => serve::run(s),
         None => logtest::run(cli.ruleset, cli.run),
     };
     match result {

@@ -1,0 +1,15 @@
+//! `logtest serve`: wazuh-analysisd's logtest socket over our engine.
+//!
+//! * [`protocol`]: requests and replies as `src/analysisd/logtest.c` makes them, and the
+//!   sessions kept between requests;
+//! * [`socket`]: the Unix socket, its framing and limits;
+//! * `cjson_error`: the parse-error position cJSON reports, quoted by `(7307)`.
+//!
+//! Checked against the exchanges recorded from a real 4.14.7 analysisd
+//! (`tests/data/oracle/protocol.jsonl`, `tests/serve.rs`).
+
+mod cjson_error;
+pub mod protocol;
+pub mod socket;
+
+pub use protocol::{Config, Logtest, RulesetState};

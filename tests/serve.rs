@@ -1,0 +1,297 @@
+//! `logtest serve`'s socket against the exchanges recorded from a real Wazuh 4.14.7
+//! wazuh-analysisd (`tests/data/oracle/protocol.jsonl`, see its README): the same bytes sent
+//! (in the same writes), the same reply, with the values that change from run to run (tokens,
+//! timestamps, alert ids) masked. Tokens the oracle handed out are mapped to ours, so later
+//! requests of a case reach the session the earlier ones made.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use logtest::json::{self, Json};
+use logtest::load::config::RulesetFiles;
+use logtest::server::{socket, Config, Logtest, RulesetState};
+use logtest::session::SessionOptions;
+use logtest::Ruleset;
+
+fn b64(s: &str) -> Vec<u8> {
+    let t = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes() {
+        let Some(v) = t.iter().position(|&x| x == c) else { continue };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// A server on a fresh socket over `home` (with its `<rule_test>` settings given here).
+fn start(tag: &str, shared: &Path, home: &Path, config: Config) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("logtest-serve-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("logtest");
+    let files = RulesetFiles::from_home(home).expect("home");
+    let rs = Ruleset::load(&files, &common::mitre_v13(shared)).expect("ruleset");
+    let opts = SessionOptions { manager_name: b"wazuh-manager".to_vec(), ..Default::default() };
+    let service = Arc::new(Logtest::new(RulesetState::Loaded(Arc::new(rs)), opts, config));
+    let listener = socket::bind(&path).unwrap();
+    std::thread::spawn(move || socket::serve(service, listener, 4));
+    path
+}
+
+/// Masks what changes from run to run: tokens (in `token` and in messages), output timestamps
+/// and ids.
+fn normalise(reply: &[u8]) -> Vec<u8> {
+    let Some(mut v) = json::parse_complete(reply) else { return reply.to_vec() };
+    fn mask_token(s: &mut Vec<u8>) {
+        // Any 8 lowercase-hex bytes between quotes.
+        let b = std::mem::take(s);
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'\'' && b.get(i + 9) == Some(&b'\'') {
+                let t = &b[i + 1..i + 9];
+                if t.iter().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
+                    s.extend_from_slice(b"'TOKEN'");
+                    i += 10;
+                    continue;
+                }
+            }
+            s.push(b[i]);
+            i += 1;
+        }
+    }
+    if let Some(Json::Object(data)) = v.get_mut(b"data") {
+        for (k, val) in data.iter_mut() {
+            match (k.as_slice(), val) {
+                (b"token", Json::String(t)) => *t = b"TOKEN".to_vec(),
+                (b"messages", Json::Array(ms)) => {
+                    for m in ms {
+                        if let Json::String(s) = m {
+                            mask_token(s);
+                        }
+                    }
+                }
+                (b"output", Json::Object(o)) => o.retain(|(k, _)| k != b"timestamp" && k != b"id"),
+                _ => {}
+            }
+        }
+    }
+    v.to_unformatted()
+}
+
+/// Sends one recorded exchange; returns every byte the server sent back.
+fn exchange(path: &Path, rec: &serde_json::Value, tokens: &HashMap<String, String>) -> Vec<u8> {
+    let mut s = UnixStream::connect(path).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let pause = rec["pause_ms_between_chunks"].as_u64().unwrap_or(0).min(300);
+    for (i, chunk) in rec["sent"].as_array().unwrap().iter().enumerate() {
+        let mut bytes = b64(chunk.as_str().unwrap());
+        // The oracle's tokens are ours here (same length: the header stays right).
+        for (theirs, ours) in tokens {
+            let (t, o) = (theirs.as_bytes(), ours.as_bytes());
+            let mut j = 0;
+            while j + t.len() <= bytes.len() {
+                if &bytes[j..j + t.len()] == t {
+                    bytes[j..j + t.len()].copy_from_slice(o);
+                    j += t.len();
+                } else {
+                    j += 1;
+                }
+            }
+        }
+        if i > 0 && pause > 0 {
+            std::thread::sleep(Duration::from_millis(pause));
+        }
+        if s.write_all(&bytes).is_err() {
+            break;
+        }
+    }
+    if rec["client_shutdown_write_after_send"].as_bool() == Some(true) {
+        let _ = s.shutdown(std::net::Shutdown::Write);
+    }
+    let mut got = Vec::new();
+    let mut buf = [0u8; 65536];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    got
+}
+
+fn token_of(reply: &[u8]) -> Option<String> {
+    let v = json::parse_complete(reply)?;
+    v.get(b"data")?.get(b"token")?.as_bytes().map(|t| String::from_utf8_lossy(t).into_owned())
+}
+
+#[test]
+fn socket_replies_as_wazuh_analysisd() {
+    let Some(shared) = common::shared() else { return };
+    let stock = shared.join("wazuh-4.14.7");
+    let records: Vec<serde_json::Value> =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/oracle/protocol.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+
+    // test_log_process_options runs with its verbose rules as local_rules.xml.
+    let verbose_home = std::env::temp_dir().join(format!("logtest-serve-home-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&verbose_home);
+    std::fs::create_dir_all(&verbose_home).unwrap();
+    for sub in ["etc", "ruleset"] {
+        assert!(std::process::Command::new("cp")
+            .arg("-r")
+            .arg(stock.join(sub))
+            .arg(verbose_home.join(sub))
+            .status()
+            .unwrap()
+            .success());
+    }
+    std::fs::copy(
+        stock.join("logtest-upstream/tests/integration/test_logtest/test_log_process_options/data/custom_rules/rules_verbose.xml"),
+        verbose_home.join("etc/rules/local_rules.xml"),
+    )
+    .unwrap();
+
+    let plain = start("stock", &shared, &stock, Config::default());
+    // upstream's test_remove_old_sessions ran with max_sessions 3 and session_timeout 5; the
+    // inactivity case only needs the session gone: 1 s here, and a 2.5 s wait.
+    let small = Config { max_sessions: 3, session_timeout: Duration::from_secs(1) };
+    let old = start("old", &shared, &stock, small);
+    let verbose = start("verbose", &shared, &verbose_home, Config::default());
+    let mut tokens: HashMap<String, String> = HashMap::new();
+    let (mut same, mut differ, mut skipped) = (0, Vec::new(), 0);
+    for rec in &records {
+        let source = rec["source"].as_str().unwrap_or("");
+        let case = rec["case"].as_str().unwrap();
+        // analysisd.debug=1 (source-path prefixes on messages), and the blocking of a single
+        // thread (we accept with several).
+        if case.contains("analysisd.debug=1") || rec.get("first_client").is_some() {
+            skipped += 1;
+            continue;
+        }
+        let path = match source {
+            "test_log_process_options" => &verbose,
+            s if s.starts_with("test_remove_old_session") => &old,
+            _ => &plain,
+        };
+        if case.contains("inactivity: reuse") {
+            std::thread::sleep(Duration::from_millis(2500));
+        }
+        let got = exchange(path, rec, &tokens);
+        let want = rec["reply"].as_str().map(b64).unwrap_or_default();
+        if want.len() >= 4 && got.len() >= 4 {
+            if let (Some(t), Some(o)) = (token_of(&want[4..]), token_of(&got[4..])) {
+                tokens.insert(t, o);
+            }
+        }
+        let ok = match (want.len() >= 4, got.len() >= 4) {
+            (false, false) => true,
+            (true, true) => normalise(&want[4..]) == normalise(&got[4..]),
+            _ => false,
+        };
+        if ok {
+            same += 1;
+        } else {
+            differ.push(format!(
+                "{case}\n   want {}\n    got {}",
+                String::from_utf8_lossy(want.get(4..).unwrap_or(b"")),
+                String::from_utf8_lossy(got.get(4..).unwrap_or(b""))
+            ));
+        }
+    }
+    eprintln!("serve: {same} exchanges as Wazuh 4.14.7, {} differ, {skipped} not replayed here", differ.len());
+    assert!(differ.is_empty(), "{} exchanges differ:\n{}", differ.len(), differ.join("\n"));
+}
+
+/// The upstream `wazuh_logtest.py` (with stubs for `wazuh.core.common` and `bin/wazuh-control`)
+/// against our socket prints what the real one printed (`../shared/expected/cli/`).
+#[test]
+fn the_upstream_wazuh_logtest_client_works_against_the_server() {
+    let Some(shared) = common::shared() else { return };
+    let stock = shared.join("wazuh-4.14.7");
+    let sock = start("client", &shared, &stock, Config::default());
+    let stub = sock.parent().unwrap().join("stub");
+    let core = stub.join("wazuh/core");
+    std::fs::create_dir_all(&core).unwrap();
+    std::fs::write(stub.join("wazuh/__init__.py"), "").unwrap();
+    std::fs::write(core.join("__init__.py"), "").unwrap();
+    std::fs::write(
+        core.join("common.py"),
+        "import os\nLOGTEST_SOCKET = os.environ['LOGTEST_SOCKET']\n\ndef find_wazuh_path():\n    return os.environ['LOGTEST_STUB_HOME']\n",
+    )
+    .unwrap();
+    let home = stub.join("home");
+    std::fs::create_dir_all(home.join("bin")).unwrap();
+    let control = home.join("bin/wazuh-control");
+    std::fs::write(
+        &control,
+        "#!/bin/sh\nprintf 'WAZUH_VERSION=\"v4.14.7\"\\nWAZUH_REVISION=\"rc1\"\\nWAZUH_TYPE=\"server\"\\n'\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&control, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let client = stock.join("logtest-upstream/framework/scripts/wazuh_logtest.py");
+
+    let expected = shared.join("expected/cli");
+    let mut cases: Vec<String> = std::fs::read_dir(&expected)
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".rc").map(str::to_string))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 12, "{} cases", cases.len());
+    let mut bad = Vec::new();
+    for case in &cases {
+        // NN-name[.v|.U-RULE]
+        let (base, flag) = match case.split_once('.') {
+            Some((b, f)) => (b, Some(f)),
+            None => (case.as_str(), None),
+        };
+        let mut args = vec!["-l".to_string(), "Wazuh-AWS".to_string()];
+        match flag {
+            Some("v") => args.push("-v".into()),
+            Some(u) if u.starts_with("U-") => {
+                let rule = &u[2..];
+                let level = if rule == "80255" { "10" } else { "5" };
+                args.push("-U".into());
+                args.push(format!("{rule}:{level}:json"));
+            }
+            _ => {}
+        }
+        let events = std::fs::File::open(shared.join(format!("expected/iam-seed/{base}.events"))).unwrap();
+        let out = std::process::Command::new("python3")
+            .arg(&client)
+            .args(&args)
+            .env("PYTHONPATH", &stub)
+            .env("LOGTEST_SOCKET", &sock)
+            .env("LOGTEST_STUB_HOME", &home)
+            .stdin(events)
+            .output()
+            .expect("python3 runs wazuh_logtest.py");
+        let want = |ext: &str| std::fs::read(expected.join(format!("{case}.{ext}"))).unwrap();
+        let rc = String::from_utf8(want("rc")).unwrap().trim().parse::<i32>().unwrap();
+        if out.stdout != want("stdout") || out.stderr != want("stderr") || out.status.code() != Some(rc) {
+            bad.push(format!(
+                "{case} (args {args:?}): rc {:?} want {rc}\n--- stderr\n{}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    eprintln!("serve: wazuh_logtest.py {} / {} cases as the real one", cases.len() - bad.len(), cases.len());
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
