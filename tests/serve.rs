@@ -295,3 +295,83 @@ fn the_upstream_wazuh_logtest_client_works_against_the_server() {
     eprintln!("serve: wazuh_logtest.py {} / {} cases as the real one", cases.len() - bad.len(), cases.len());
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+/// One HTTP/1.1 request on a fresh connection; returns (status, body).
+fn http(addr: std::net::SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let status = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+/// `PUT /logtest` and `DELETE /logtest/sessions/{token}`: the upstream tavern cases' shapes
+/// and status codes, and 401 without a valid bearer token.
+#[test]
+fn the_api_endpoints_answer_as_the_tavern_cases_expect() {
+    let Some(shared) = common::shared() else { return };
+    let files = RulesetFiles::from_home(&shared.join("wazuh-4.14.7")).expect("home");
+    let rs = Ruleset::load(&files, &common::mitre_v13(&shared)).expect("ruleset");
+    let opts = SessionOptions { manager_name: b"wazuh-manager".to_vec(), ..Default::default() };
+    let service = Arc::new(Logtest::new(RulesetState::Loaded(Arc::new(rs)), opts, Config::default()));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || logtest::server::http::serve_listener(service, listener, vec![b"s3cret".to_vec()]));
+    let auth = [("Authorization", "Bearer s3cret"), ("content-type", "application/json")];
+    let event = r#""event": "Jun 24 11:54:19 Master systemd[2099]: Started VTE child process 20118 launched by terminator process 17756.", "log_format": "syslog", "location": "master->/var/log/syslog""#;
+    let json = |b: &str| serde_json::from_str::<serde_json::Value>(b).unwrap_or_else(|e| panic!("{e}: {b}"));
+
+    // No token, a wrong one: 401.
+    let (st, _) = http(addr, "PUT", "/logtest", &[("content-type", "application/json")], &format!("{{{event}}}"));
+    assert_eq!(st, 401);
+    let (st, _) =
+        http(addr, "PUT", "/logtest", &[("Authorization", "Bearer nope"), ("content-type", "application/json")], "{}");
+    assert_eq!(st, 401);
+    // An invalid body (invalid key): 400.
+    let (st, _) = http(addr, "PUT", "/logtest", &auth, r#"{"invalid_key": "token"}"#);
+    assert_eq!(st, 400);
+    // A token with no session: 200, codemsg 1 (the invalid-token warning).
+    let (st, b) = http(addr, "PUT", "/logtest", &auth, &format!(r#"{{"token": "token_without_session", {event}}}"#));
+    assert_eq!(st, 200, "{b}");
+    let v = json(&b);
+    assert_eq!(v["error"], 0);
+    assert_eq!(v["data"]["codemsg"], 1);
+    for k in ["token", "messages", "output", "alert"] {
+        assert!(!v["data"][k].is_null(), "data.{k}: {b}");
+    }
+    let ts = v["data"]["output"]["timestamp"].as_str().unwrap();
+    assert!(ts.ends_with('Z') && ts.len() == "2026-12-01T11:50:18.484000Z".len(), "{ts}");
+    // A new session: codemsg 0; its token again: the same token, codemsg 0.
+    let (_, b) = http(addr, "PUT", "/logtest", &auth, &format!("{{{event}}}"));
+    let v = json(&b);
+    assert_eq!(v["data"]["codemsg"], 0, "{b}");
+    let token = v["data"]["token"].as_str().unwrap().to_string();
+    let (_, b) = http(addr, "PUT", "/logtest", &auth, &format!(r#"{{"token": "{token}", {event}}}"#));
+    let v = json(&b);
+    assert_eq!((v["data"]["token"].as_str(), v["data"]["codemsg"].as_i64()), (Some(token.as_str()), Some(0)), "{b}");
+    // DELETE: a wrong token is 400 / 7000; the session's token 200, codemsg 0; then -1.
+    let (st, b) = http(addr, "DELETE", "/logtest/sessions/wrong_token", &auth, "");
+    assert_eq!((st, json(&b)["error"].as_i64()), (400, Some(7000)), "{b}");
+    let (st, b) = http(addr, "DELETE", &format!("/logtest/sessions/{token}"), &auth[..1], "");
+    assert_eq!((st, json(&b)["error"].as_i64(), json(&b)["data"]["codemsg"].as_i64()), (200, Some(0), Some(0)), "{b}");
+    let (st, b) = http(addr, "DELETE", &format!("/logtest/sessions/{token}"), &auth[..1], "");
+    assert_eq!((st, json(&b)["data"]["codemsg"].as_i64()), (200, Some(-1)), "{b}");
+    // Not JSON: 415; a missing required property: 400.
+    let (st, _) =
+        http(addr, "PUT", "/logtest", &[("Authorization", "Bearer s3cret"), ("content-type", "text/plain")], "{}");
+    assert_eq!(st, 415);
+    let (st, _) = http(addr, "PUT", "/logtest", &auth, r#"{"event": "x", "location": "y"}"#);
+    assert_eq!(st, 400);
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use logtest::server::{socket, Config, Logtest, RulesetState};
+use logtest::server::{http, socket, Config, Logtest, RulesetState};
 
 use super::common::{self, RulesetArgs};
 use super::CliError;
@@ -17,8 +17,15 @@ use super::CliError;
 #[derive(Args)]
 pub struct ServeArgs {
     /// The Unix socket to create (e.g. /var/ossec/queue/sockets/logtest); mode 0660.
-    #[arg(long, value_name = "PATH")]
-    socket: PathBuf,
+    #[arg(long, value_name = "PATH", required_unless_present = "http")]
+    socket: Option<PathBuf>,
+    /// Also serve the API's PUT /logtest and DELETE /logtest/sessions/{token} on ADDR
+    /// (`PORT` or `HOST:PORT`; the host defaults to 127.0.0.1).
+    #[arg(long, value_name = "ADDR", requires = "http_tokens")]
+    http: Option<String>,
+    /// Bearer tokens the HTTP endpoints accept, one per line.
+    #[arg(long = "http-tokens", value_name = "FILE")]
+    http_tokens: Option<PathBuf>,
     #[command(flatten)]
     ruleset: RulesetArgs,
     /// Worker threads accepting connections (<rule_test><threads>).
@@ -51,9 +58,37 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         Err(e) => return Err(e),
     };
     let config = Config { max_sessions: args.max_sessions, session_timeout: Duration::from_secs(args.session_timeout) };
-    let listener = socket::bind(&args.socket).map_err(|e| CliError::Usage(e.to_string()))?;
-    let _ = writeln!(std::io::stderr(), "logtest: serving the logtest protocol on {}", args.socket.display());
     let service = Arc::new(Logtest::new(state, opts, config));
-    socket::serve(service, listener, args.threads);
+    let http = match &args.http {
+        Some(a) => {
+            let addr: std::net::SocketAddr = if a.contains(':') { a.parse() } else { format!("127.0.0.1:{a}").parse() }
+                .map_err(|e| CliError::Usage(format!("--http {a}: {e}")))?;
+            let path = args.http_tokens.as_ref().expect("clap requires --http-tokens");
+            let text =
+                std::fs::read_to_string(path).map_err(|e| CliError::io(format!("reading {}", path.display()), e))?;
+            let tokens = http::read_tokens(&text);
+            if tokens.is_empty() {
+                return Err(CliError::Usage(format!("--http-tokens {}: no token in the file", path.display())));
+            }
+            Some((addr, tokens))
+        }
+        None => None,
+    };
+    let mut err = std::io::stderr();
+    if let Some(path) = &args.socket {
+        let listener = socket::bind(path).map_err(|e| CliError::Usage(e.to_string()))?;
+        let _ = writeln!(err, "logtest: serving the logtest protocol on {}", path.display());
+        let service = Arc::clone(&service);
+        let threads = args.threads;
+        let worker = std::thread::spawn(move || socket::serve(service, listener, threads));
+        if http.is_none() {
+            let _ = worker.join();
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    if let Some((addr, tokens)) = http {
+        let _ = writeln!(err, "logtest: serving PUT /logtest on http://{addr}");
+        http::serve(service, addr, tokens).map_err(|e| CliError::io(format!("serving http on {addr}"), e))?;
+    }
     Ok(ExitCode::SUCCESS)
 }
