@@ -375,3 +375,95 @@ fn the_api_endpoints_answer_as_the_tavern_cases_expect() {
     let (st, _) = http(addr, "PUT", "/logtest", &auth, r#"{"event": "x", "location": "y"}"#);
     assert_eq!(st, 400);
 }
+
+/// Asks the socket one log_processing request; returns the parsed reply.
+fn ask(path: &Path, token: Option<&str>, event: &str) -> serde_json::Value {
+    let mut params = serde_json::json!({"location": "stdin", "log_format": "syslog", "event": event});
+    if let Some(t) = token {
+        params["token"] = t.into();
+    }
+    let payload = serde_json::json!({"version": 1, "command": "log_processing", "parameters": params}).to_string();
+    let mut s = UnixStream::connect(path).unwrap();
+    s.write_all(&(payload.len() as u32).to_le_bytes()).unwrap();
+    s.write_all(payload.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    serde_json::from_slice(&out[4..]).unwrap()
+}
+
+/// A ruleset change reaches new sessions only (upstream's test_ruleset_refresh): on SIGHUP and,
+/// with --watch, when the file changes; a broken file keeps the previous ruleset.
+#[test]
+fn reloads_reach_new_sessions_and_spare_live_ones() {
+    let dir = std::env::temp_dir().join(format!("logtest-serve-reload-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = dir.join("r.xml");
+    let rule = |level: u32| {
+        format!(
+            r#"<group name="t,"><rule id="1" level="0" noalert="1"><description>root</description></rule>
+<rule id="100001" level="{level}"><match>reloadprobe</match><description>probe</description></rule></group>"#
+        )
+    };
+    std::fs::write(&rules, rule(5)).unwrap();
+    let sock = dir.join("logtest");
+    /// Kills the server however the test ends.
+    struct Server(Option<std::process::Child>);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            if let Some(c) = &mut self.0 {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+    let log = dir.join("stderr");
+    let mut server = Server(Some(
+        std::process::Command::new(env!("CARGO_BIN_EXE_logtest"))
+            .args(["serve", "--watch", "--socket"])
+            .arg(&sock)
+            .arg("--rules")
+            .arg(&rules)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    ));
+    let pid = server.0.as_ref().unwrap().id();
+    for _ in 0..100 {
+        if sock.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let level = |v: &serde_json::Value| v["data"]["output"]["rule"]["level"].as_i64();
+    let first = ask(&sock, None, "reloadprobe one");
+    assert_eq!(level(&first), Some(5), "{first}");
+    let token = first["data"]["token"].as_str().unwrap().to_string();
+
+    // --watch: the file changes.
+    std::thread::sleep(Duration::from_millis(1100));
+    std::fs::write(&rules, rule(9)).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(level(&ask(&sock, None, "reloadprobe two")), Some(9), "a new session has the new ruleset");
+    let live = ask(&sock, Some(&token), "reloadprobe three");
+    assert_eq!(
+        (live["data"]["token"].as_str(), level(&live)),
+        (Some(token.as_str()), Some(5)),
+        "the live session keeps its ruleset"
+    );
+
+    // A broken file: the previous ruleset stays (checked after a SIGHUP too).
+    std::fs::write(&rules, "<group name=\"t,\"><rule id=\"100001\"").unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(std::process::Command::new("kill").args(["-HUP", &pid.to_string()]).status().unwrap().success());
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(level(&ask(&sock, None, "reloadprobe four")), Some(9), "a failed reload keeps the previous ruleset");
+    drop(server.0.take().map(|mut c| {
+        let _ = c.kill();
+        c.wait()
+    }));
+    let err = std::fs::read_to_string(&log).unwrap();
+    assert!(err.contains("ruleset reloaded") && err.contains("did not reload"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

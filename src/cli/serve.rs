@@ -34,6 +34,9 @@ pub struct ServeArgs {
     /// Most sessions kept; the one used longest ago goes first (<rule_test><max_sessions>).
     #[arg(long = "max-sessions", default_value_t = 64, value_name = "N")]
     max_sessions: usize,
+    /// Reload the ruleset when one of its files changes (SIGHUP always reloads it).
+    #[arg(long)]
+    watch: bool,
     /// Seconds of inactivity after which a session is removed (<rule_test><session_timeout>).
     #[arg(long = "session-timeout", default_value_t = 900, value_name = "SECONDS")]
     session_timeout: u64,
@@ -74,6 +77,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         }
         None => None,
     };
+    reloader(Arc::clone(&service), args.ruleset.clone(), args.watch)?;
     let mut err = std::io::stderr();
     if let Some(path) = &args.socket {
         let listener = socket::bind(path).map_err(|e| CliError::Usage(e.to_string()))?;
@@ -91,4 +95,49 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         http::serve(service, addr, tokens).map_err(|e| CliError::io(format!("serving http on {addr}"), e))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The modification times of the ruleset's files (a file that cannot be read counts as changed).
+fn stamps(paths: &[PathBuf]) -> Vec<Option<std::time::SystemTime>> {
+    paths.iter().map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok()).collect()
+}
+
+/// Reloads the ruleset on SIGHUP (and, with `watch`, when a file of it changes): sessions made
+/// afterwards get the new ruleset, live ones keep theirs until they end; a reload that fails
+/// keeps the old ruleset and says why on stderr.
+fn reloader(service: Arc<Logtest>, ruleset: RulesetArgs, watch: bool) -> Result<(), CliError> {
+    let hup = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hup))
+        .map_err(|e| CliError::io("installing the SIGHUP handler", e))?;
+    let paths = |r: &RulesetArgs| r.files(false).map(|f| f.paths()).unwrap_or_default();
+    std::thread::spawn(move || {
+        let mut watched = paths(&ruleset);
+        let mut last = stamps(&watched);
+        loop {
+            std::thread::sleep(Duration::from_millis(500));
+            let signalled = hup.swap(false, std::sync::atomic::Ordering::Relaxed);
+            let changed = watch && stamps(&watched) != last;
+            if !signalled && !changed {
+                continue;
+            }
+            let mut err = std::io::stderr();
+            match ruleset.load(false) {
+                Ok(rs) => {
+                    let _ = common::print_diagnostics(&rs.diagnostics);
+                    let _ = writeln!(err, "logtest: ruleset reloaded: {}", rs.summary());
+                    service.set_ruleset(RulesetState::Loaded(Arc::new(rs)));
+                }
+                Err(CliError::Load(f)) => {
+                    let _ = common::print_diagnostics(f.all());
+                    let _ = writeln!(err, "logtest: the ruleset did not reload; sessions keep the previous one");
+                }
+                Err(e) => {
+                    let _ = writeln!(err, "logtest: the ruleset did not reload ({e}); sessions keep the previous one");
+                }
+            }
+            watched = paths(&ruleset);
+            last = stamps(&watched);
+        }
+    });
+    Ok(())
 }

@@ -131,6 +131,21 @@ pub struct RulesetFiles {
 }
 
 impl RulesetFiles {
+    /// The files on disk the ruleset is read from (for watching them).
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.decoders
+            .iter()
+            .chain(&self.rules)
+            .chain(&self.lists)
+            .filter_map(|f| match &f.source {
+                Source::Disk(p) | Source::Given(p) => Some(p.clone()),
+                Source::Embedded(_) => None,
+            })
+            .collect()
+    }
+}
+
+impl RulesetFiles {
     /// Reads `<home>/etc/ossec.conf` and lists the files its `<ruleset>` names.
     pub fn from_home(home: &Path) -> Result<RulesetFiles, LoadError> {
         let conf_path = home.join("etc/ossec.conf");
