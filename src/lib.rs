@@ -23,6 +23,8 @@ pub mod diagnostics;
 pub mod embedded;
 pub mod event;
 pub mod explain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod geoip;
 pub mod index;
 pub mod json;

@@ -15,3 +15,8 @@ pub mod protocol;
 pub mod socket;
 
 pub use protocol::{Config, Logtest, RulesetState};
+
+/// The offset cJSON reports for a text it fails to parse (`None`: it parses).
+pub fn cjson_error_position(text: &[u8]) -> Option<usize> {
+    cjson_error::error_position(text)
+}

@@ -1,0 +1,5 @@
+#![no_main]
+//! `cargo fuzz run matchers`: see fuzz/README.md.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| logtest::fuzzing::matchers(data));
