@@ -72,8 +72,13 @@ fn s(v: &str) -> Json {
 }
 
 fn error_reply(message: &str, error: f64) -> Vec<u8> {
+    error_reply_bytes(message.as_bytes(), error)
+}
+
+/// An error reply whose message may carry the request's own bytes (not always UTF-8).
+fn error_reply_bytes(message: &[u8], error: f64) -> Vec<u8> {
     Json::Object(vec![
-        (b"message".to_vec(), s(message)),
+        (b"message".to_vec(), Json::String(message.to_vec())),
         (b"error".to_vec(), Json::Number(error)),
         (b"data".to_vec(), Json::Object(Vec::new())),
     ])
@@ -129,9 +134,11 @@ impl Logtest {
             let pos = super::cjson_error::error_position(text).unwrap_or(0);
             let from = pos.saturating_sub(PARSE_SLICE / 2).min(text.len());
             let slice = &text[from..(from + PARSE_SLICE).min(text.len())];
-            let msg =
-                format!("(7307): Error parsing JSON in position {pos}, ... {} ...", String::from_utf8_lossy(slice));
-            return error_reply(&msg, ERROR_PARSING);
+            // The quoted bytes are the request's own, UTF-8 or not.
+            let mut msg = format!("(7307): Error parsing JSON in position {pos}, ... ").into_bytes();
+            msg.extend_from_slice(slice);
+            msg.extend_from_slice(b" ...");
+            return error_reply_bytes(&msg, ERROR_PARSING);
         };
         // Keys are looked up case-sensitively, the first of duplicates winning.
         let Some(params) = root.get(b"parameters") else {
