@@ -8,13 +8,14 @@
 //!                                                        └─► DecodeStage ─► Session (in order) ─► alerts
 //! ```
 //!
-//! With `jobs > 1` the stateless half of the engine (intake, pre-decoding, decoding: most of the
-//! work) runs on worker threads over batches of records, and one thread takes the decoded events
-//! in input order through the rule walk and correlation, so the output is the same, byte for
-//! byte (ids aside), as with one thread: correlation sees every event, in order, whatever the
-//! agent. `--partition K/N` ([`Partition`]) splits a replay by agent (CloudTrail: by account)
-//! across processes or machines; correlation then sees one shard's agents, which is exact for
-//! rules without `global_frequency`.
+//! With `jobs > 1` the stateless half of the engine (intake, pre-decoding, decoding) runs on
+//! worker threads over batches of records; one thread takes the decoded events in input order
+//! through the rule walk and correlation (it alone holds the session) and numbers the alerts;
+//! rendering threads turn them into alerts.json lines and one thread writes those in order. The
+//! output is the one-thread output byte for byte: correlation sees every event, in order,
+//! whatever the agent. `--partition K/N` ([`Partition`]) splits a replay by agent (CloudTrail:
+//! by account) across processes or machines; correlation then sees one shard's agents, which is
+//! exact for rules without `global_frequency` (firedtimes count per shard).
 
 pub mod baseline;
 pub mod input;
