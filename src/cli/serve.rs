@@ -66,7 +66,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         Some(a) => {
             let addr: std::net::SocketAddr = if a.contains(':') { a.parse() } else { format!("127.0.0.1:{a}").parse() }
                 .map_err(|e| CliError::Usage(format!("--http {a}: {e}")))?;
-            let path = args.http_tokens.as_ref().expect("clap requires --http-tokens");
+            let Some(path) = args.http_tokens.as_ref() else {
+                return Err(CliError::Usage("--http needs --http-tokens FILE".into()));
+            };
             let text =
                 std::fs::read_to_string(path).map_err(|e| CliError::io(format!("reading {}", path.display()), e))?;
             let tokens = http::read_tokens(&text);

@@ -83,7 +83,11 @@ impl Summary {
         let id = text(rule.and_then(|r| r.get(b"id"))).and_then(|s| s.parse::<u32>().ok()).unwrap_or(0);
         let level = rule.and_then(|r| r.get(b"level")).and_then(Json::as_f64).unwrap_or(0.0) as u32;
         let description = text(rule.and_then(|r| r.get(b"description"))).unwrap_or_default();
-        let d = self.by_description.entry(description.clone()).or_default();
+        // Most alerts repeat a description already counted: no key copy for those.
+        let d = match self.by_description.get_mut(&description) {
+            Some(d) => d,
+            None => self.by_description.entry(description.clone()).or_default(),
+        };
         d.count += 1;
         d.rules.insert(id);
         let e =
