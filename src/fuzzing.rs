@@ -106,3 +106,9 @@ pub fn protocol(data: &[u8]) {
     });
     let _ = service.handle(data);
 }
+
+/// OS_Match alone, for the `os_regex_diff` target: `None` when the pattern does not compile,
+/// else whether it matches `subject`.
+pub fn os_match(pattern: &[u8], subject: &[u8]) -> Option<bool> {
+    crate::matcher::OsMatch::compile(pattern).ok().map(|m| m.is_match(subject))
+}

@@ -15,7 +15,11 @@
 //!   final result. Anywhere else `!` is literal.
 //! * The pattern is split on **every** `|`. There is no escape, so a literal
 //!   `|` can never be matched. The pattern matches when any alternative does.
-//! * Matching is ASCII case-insensitive; bytes >= 0x80 compare exactly.
+//! * Matching is ASCII case-insensitive; bytes >= 0x80 compare exactly,
+//!   except in the plain substring test (`X` below): there upstream compares
+//!   a signed `char` of the pattern with an unsigned subject byte, so an
+//!   alternative with a byte >= 0x80 never matches (`é` fails on `é`, while
+//!   `^é`, `é$` and `^é$` match it).
 //! * Per alternative, `^` is special only as its first byte and `$` only as
 //!   its last byte:
 //!
@@ -97,6 +101,8 @@ enum Test {
     StartsWith,
     /// `X` (`_OS_Match`).
     Contains,
+    /// `X` with a byte >= 0x80: `_OS_Match` never matches it (see the module documentation).
+    Never,
 }
 
 #[derive(Debug, Clone)]
@@ -122,7 +128,7 @@ impl Alternative {
         } else if begins {
             (Test::StartsWith, &alt[1..])
         } else {
-            (Test::Contains, alt)
+            (if alt.is_ascii() { Test::Contains } else { Test::Never }, alt)
         };
         let finder = (test == Test::Contains).then(|| memchr::memmem::Finder::new(text).into_owned());
         Alternative { test, text: text.into(), finder }
@@ -133,6 +139,7 @@ impl Alternative {
         let text = &*self.text;
         match self.test {
             Test::Always => true,
+            Test::Never => false,
             Test::Equals => lowered == text,
             Test::StartsWith => lowered.starts_with(text),
             Test::EndsWith => lowered.ends_with(text),
@@ -144,6 +151,7 @@ impl Alternative {
         let text = &*self.text;
         match self.test {
             Test::Always => true,
+            Test::Never => false,
             Test::Equals => subject.eq_ignore_ascii_case(text),
             Test::StartsWith => subject.get(..text.len()).is_some_and(|head| head.eq_ignore_ascii_case(text)),
             Test::EndsWith => {
@@ -444,12 +452,20 @@ mod tests {
 
     #[test]
     fn case_and_bytes() {
-        assert!(m("ÉTÉ", "xÉTÉx"));
         // Only ASCII folds: é (C3 A9) and É (C3 89) differ.
-        assert!(!m("été", "ÉTÉ"));
+        assert!(m("^ÉTÉ", "ÉTÉx"));
+        assert!(m("ÉTÉ$", "xÉTÉ"));
+        assert!(m("^ÉTÉ$", "ÉTÉ"));
+        assert!(!m("^été$", "ÉTÉ"));
+        // The substring test never matches a byte >= 0x80 (signed `char` upstream): these are
+        // the answers of upstream's C code (built into the `os_regex_diff` fuzz target).
+        assert!(!m("ÉTÉ", "xÉTÉx"));
+        assert!(!m("é", "é"));
+        assert!(!m("aé|b", "aé"));
+        assert!(m("aé|b", "b"));
+        assert!(m("!é", "x"));
         let re = OsMatch::compile(b"\xff\xfe").expect("compiles");
-        assert!(re.is_match(b"a\xff\xfe"));
-        assert!(!re.is_match(b"a\xff\xff"));
+        assert!(!re.is_match(b"a\xff\xfe"));
         // NUL ends a pattern or a subject, as in C.
         let re = OsMatch::compile(b"ab\0zz").expect("compiles");
         assert_eq!(re.pattern(), b"ab\0zz");

@@ -17,9 +17,12 @@
 //!
 //! # Language
 //!
-//! * Literal bytes match themselves, ASCII case-insensitively (bytes >= 0x80
-//!   exactly). `.`, `[`, `]`, `{`, `}`, `?` are literal bytes, and so are `+`
-//!   and `*` unless they directly follow an escape: `a+b` only matches `a+b`.
+//! * Literal bytes match themselves, ASCII case-insensitively; a literal
+//!   byte of 0x80 or above **never matches** (upstream compares a signed
+//!   `char` with an unsigned one: `é` does not match `é`; classes such as
+//!   `\S` and `\.` do take such bytes). `.`, `[`, `]`, `{`, `}`, `?` are
+//!   literal bytes, and so are `+` and `*` unless they directly follow an
+//!   escape: `a+b` only matches `a+b`.
 //! * Escapes (anything else after `\`, a lone trailing `\` included, is a
 //!   compile error): `\d` digits; `\D` non-digits; `\w` `A-Za-z0-9` **plus
 //!   `-`, `@`, `_`**; `\W` the rest; `\s` **only the space** (not tab);
@@ -238,6 +241,15 @@ impl Cell {
             Cell::EscArg(code) => code,
             Cell::Mark(_) => b'(',
         }
+    }
+
+    /// Does this cell take the subject byte `lower` (lower-cased)? Upstream compares the
+    /// pattern's `char` with `charmap[(uchar) byte]`: `char` is signed on x86-64, so a pattern
+    /// byte >= 0x80 is negative there and never equals a subject byte. A literal `é` (or any
+    /// non-ASCII byte) in an OS_Regex therefore never matches, even itself.
+    #[inline]
+    fn takes(self, lower: u8) -> bool {
+        lower < 0x80 && self.byte() == lower
     }
 
     #[inline]
@@ -638,7 +650,7 @@ fn run<M: Marks>(alt: &Alternative, subject: &[u8], marks: &mut M) -> Option<isi
                         Cell::Esc(class2) => {
                             in_class(class2, ch).then(|| if alt.cell(q + 2).is_quantifier() { 0 } else { 2 })
                         }
-                        other if other.byte() == lower => {
+                        other if other.takes(lower) => {
                             rep = false;
                             Some(1)
                         }
@@ -695,7 +707,7 @@ fn run<M: Marks>(alt: &Alternative, subject: &[u8], marks: &mut M) -> Option<isi
                 }
             }
             // 3. A literal cell (a mark compares as `(`).
-            cell if cell.byte() == lower => {
+            cell if cell.takes(lower) => {
                 p += 1;
                 first.get_or_insert(s);
                 last = Some(s as isize);
@@ -990,10 +1002,24 @@ mod tests {
     #[test]
     fn non_utf8_and_nul() {
         check("\\S+ \\S+", "\u{e9}t\u{e9} x", Some(6), &[]);
-        let re = OsRegex::compile(b"\xff(\\S+)", true).expect("compiles");
         let mut caps = Vec::new();
-        assert_eq!(re.exec(b"a\xff\xfe\x80 z", &mut caps), Some(2));
-        assert_eq!(caps, vec![(2, 4)]);
+        let re = OsRegex::compile(b"a(\\S+)", true).expect("compiles");
+        assert_eq!(re.exec(b"a\xff\xfe\x80 z", &mut caps), Some(1));
+        assert_eq!(caps, vec![(1, 4)]);
+        // A literal byte >= 0x80 never matches (upstream's signed `char` compare); these are
+        // the answers of upstream's C code (built into the `os_regex_diff` fuzz target).
+        let re = OsRegex::compile(b"\xff(\\S+)", true).expect("compiles");
+        assert_eq!(re.exec(b"a\xff\xfe\x80 z", &mut caps), None);
+        for pattern in
+            ["\u{e9}", "\u{e9}|abc", "(\u{e9})", "a\\S*\u{e9}", "^\u{e9}", "\u{e9}$", "\\.\u{e9}", "x\\w+\u{e9}"]
+        {
+            for captures in [false, true] {
+                let re = OsRegex::compile(pattern.as_bytes(), captures).expect("compiles");
+                assert!(!re.is_match("x\u{e9}".as_bytes()), "{pattern:?} (captures: {captures})");
+                assert!(!re.is_match("\u{e9}".as_bytes()), "{pattern:?} (captures: {captures})");
+            }
+        }
+        check("(\\S+)", "x\u{e9}", Some(0), &["x\u{e9}"]);
         // Patterns and subjects end at the first NUL, as C strings do.
         let re = OsRegex::compile(b"ab\0cd", false).expect("compiles");
         assert_eq!(re.pattern(), b"ab\0cd");
