@@ -121,6 +121,60 @@ fn check_makes_a_rule_wazuh_drops_an_error() {
     assert!(stdout.contains("Wazuh logs this as a WARNING and loads the rest without the rule"), "{stdout}");
 }
 
+#[test]
+fn check_warns_of_patterns_a_non_ascii_byte_makes_dead() {
+    let Some(shared) = common::shared() else { return };
+    let home = shared.join("wazuh-4.14.7");
+    let home = home.to_str().unwrap();
+    let dir = tempdir("non-ascii");
+    let rules = dir.join("my_rules.xml");
+    std::fs::write(
+        &rules,
+        "<group name=\"local,\">\n\
+         \x20 <rule id=\"100101\" level=\"3\">\n    <match>contraseña</match>\n    <description>a</description>\n  </rule>\n\
+         \x20 <rule id=\"100102\" level=\"3\">\n    <match>^contraseña|contraseña$</match>\n    <description>b</description>\n  </rule>\n\
+         \x20 <rule id=\"100103\" level=\"3\">\n    <regex>usuario \\S+ inválido</regex>\n    <description>c</description>\n  </rule>\n\
+         \x20 <rule id=\"100104\" level=\"3\">\n    <match>failed|échec</match>\n    <description>d</description>\n  </rule>\n\
+         \x20 <rule id=\"100105\" level=\"3\">\n    <match type=\"pcre2\">contraseña</match>\n    <description>e</description>\n  </rule>\n\
+         \x20 <rule id=\"100106\" level=\"3\">\n    <field name=\"aws.user\" negate=\"yes\">José</field>\n    <description>f</description>\n  </rule>\n\
+         </group>\n",
+    )
+    .unwrap();
+    let out = logtest(&["check", "--home", home, rules.to_str().unwrap()], b"");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "warnings only: {stdout}{}", text(&out.stderr));
+    let file = rules.display().to_string();
+    assert!(
+        stdout.contains(&format!(
+            "{file}:2:3: warning K005 rule 100101: <match> 'contraseña' can never match: Wazuh's OS_Match compares 'ñ'"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("rule 100103: <regex> 'usuario \\S+ inválido' can never match: Wazuh's OS_Regex"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("rule 100104: 1 of the 2 alternatives of <match> 'failed|échec' can never match"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("rule 100106: <field name=\"aws.user\"> 'José' (negate=\"yes\") is always true"),
+        "{stdout}"
+    );
+    // Anchored OS_Match tests and PCRE2 compare those bytes as they are.
+    assert!(!stdout.contains("rule 100102") && !stdout.contains("rule 100105"), "{stdout}");
+    assert!(stdout.contains("= help: an anchored OS_Match alternative"), "{stdout}");
+    assert_eq!(stdout.matches("warning K005").count(), 4, "{stdout}");
+    assert!(stdout.contains("\n0 errors,"), "{stdout}");
+
+    // And the engine agrees: the event with the word does not reach 100101, only 100102.
+    let out = logtest(&["--home", home, "--rules", rules.to_str().unwrap(), "-l", "x"], "contraseña\n".as_bytes());
+    // (wazuh-logtest's report goes to stderr, as upstream's does.)
+    let report = text(&out.stderr);
+    assert!(report.contains("id: '100102'") && !report.contains("id: '100101'"), "{report}");
+}
+
 /// A CloudTrail record as the AWS integration sends it.
 fn cloudtrail(name: &str, source: &str) -> String {
     format!(

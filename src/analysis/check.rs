@@ -3,6 +3,7 @@
 //! list is declared), and our analyses Wazuh lacks.
 
 use crate::analysis::decoders::shadowed_decoders;
+use crate::analysis::patterns::never_matching_patterns;
 use crate::analysis::reach::{unreachable_rules, Why};
 use crate::diagnostics::{Code, Diagnostic, Severity, Span};
 use crate::Ruleset;
@@ -78,7 +79,7 @@ pub fn explained(rs: &Ruleset, declared_lists: &[String]) -> Vec<Diagnostic> {
 }
 
 /// Our own analyses: rules that can never fire, correlation that can never
-/// fire, decoders never selected.
+/// fire, decoders never selected, patterns that can never match.
 pub fn analyses(rs: &Ruleset) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let rules = &rs.rules.rules;
@@ -164,6 +165,7 @@ pub fn analyses(rs: &Ruleset) -> Vec<Diagnostic> {
             .decoder(&d.original_name),
         );
     }
+    out.extend(never_matching_patterns(rs));
     out
 }
 

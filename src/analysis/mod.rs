@@ -4,4 +4,5 @@
 
 pub mod check;
 pub mod decoders;
+pub mod patterns;
 pub mod reach;

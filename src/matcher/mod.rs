@@ -91,6 +91,17 @@ impl Matcher {
         }
     }
 
+    /// How many of the pattern's `|` alternatives can never match anything, of how many: those
+    /// with a literal byte >= 0x80 where Wazuh compares it as a signed `char` (an OS_Regex
+    /// literal, an OS_Match substring test; see their modules). `(0, _)` for other languages.
+    pub(crate) fn dead_alternatives(&self) -> (usize, usize) {
+        match self {
+            Matcher::OsMatch(m) => m.dead_alternatives(),
+            Matcher::OsRegex(m) => m.dead_alternatives(),
+            Matcher::Pcre2(_) | Matcher::Exact(_) => (0, 1),
+        }
+    }
+
     /// Does the pattern match `subject`? Never allocates.
     pub(crate) fn is_match(&self, subject: &[u8]) -> bool {
         match self {

@@ -202,6 +202,12 @@ impl OsMatch {
         any != self.negate
     }
 
+    /// How many alternatives can never match (a substring test with a byte >= 0x80), of how many.
+    pub(crate) fn dead_alternatives(&self) -> (usize, usize) {
+        let dead = self.alternatives.iter().filter(|a| a.test == Test::Never).count();
+        (dead, self.alternatives.len())
+    }
+
     /// The pattern as given to [`OsMatch::compile`].
     pub fn pattern(&self) -> &[u8] {
         &self.raw
