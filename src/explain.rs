@@ -96,15 +96,25 @@ fn pattern(c: &crate::rules::Cond) -> String {
     })
 }
 
+/// Why a pattern fails whatever the event (see `analysis::patterns`), if it does.
+fn dead_note(c: &crate::rules::Cond) -> &'static str {
+    match c.m.dead_alternatives() {
+        (0, _) => "",
+        (d, n) if d < n => " (some alternatives can never match: a byte of 0x80 or above; see logtest check)",
+        _ => " (can never match: Wazuh compares its byte of 0x80 or above as a signed char; see logtest check)",
+    }
+}
+
 impl Recorder {
     fn describe(&self, cond: &Condition<'_>) -> String {
         match cond {
             Condition::DecodedAs(n) => format!("<decoded_as>{}</decoded_as>", lossy(n)),
             Condition::Text { element, cond } => {
-                format!("<{element}{}>{}</{element}>", pattern_attrs(cond), pattern(cond))
+                format!("<{element}{}>{}</{element}>{}", pattern_attrs(cond), pattern(cond), dead_note(cond))
             }
             Condition::Field { name, cond } => {
-                format!("<field name=\"{}\"{}>{}</field>", lossy(name), pattern_attrs(cond), pattern(cond))
+                let (attrs, text) = (pattern_attrs(cond), pattern(cond));
+                format!("<field name=\"{}\"{attrs}>{text}</field>{}", lossy(name), dead_note(cond))
             }
             Condition::Address { element, list } => {
                 format!(

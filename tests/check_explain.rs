@@ -173,6 +173,15 @@ fn check_warns_of_patterns_a_non_ascii_byte_makes_dead() {
     // (wazuh-logtest's report goes to stderr, as upstream's does.)
     let report = text(&out.stderr);
     assert!(report.contains("id: '100102'") && !report.contains("id: '100101'"), "{report}");
+    // explain says why 100101 failed.
+    let args = ["explain", "--home", home, "--rules", rules.to_str().unwrap(), "--rule", "100101", "-l", "x"];
+    let out = logtest(&args, "contraseña\n".as_bytes());
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("✗ <match>contraseña</match> (can never match: Wazuh compares its byte of 0x80 or above"),
+        "{stdout}{}",
+        text(&out.stderr)
+    );
 }
 
 /// A CloudTrail record as the AWS integration sends it.
