@@ -205,12 +205,16 @@ fn token_of(reply: &[u8]) -> Option<String> {
 fn socket_replies_as_wazuh_analysisd() {
     let Some(shared) = common::shared() else { return };
     let stock = shared.join("wazuh-4.14.7");
-    let records: Vec<serde_json::Value> =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/oracle/protocol.jsonl"))
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+    // protocol.jsonl, then protocol-probes.jsonl (26 more requests sent to the oracle: JSON
+    // nesting at cJSON's limit of 1,000, a byte-order mark, odd numbers, duplicate keys, bad
+    // escapes, a 60 KB event, …).
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/oracle");
+    let records: Vec<serde_json::Value> = ["protocol.jsonl", "protocol-probes.jsonl"]
+        .iter()
+        .flat_map(|f| std::fs::read_to_string(data.join(f)).unwrap().lines().map(str::to_string).collect::<Vec<_>>())
+        .map(|l| serde_json::from_str(&l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 171 + 26);
 
     // test_log_process_options runs with its verbose rules as local_rules.xml.
     let verbose_home = std::env::temp_dir().join(format!("logtest-serve-home-{}", std::process::id()));
