@@ -658,3 +658,48 @@ fn upstream_ruleset_load_cases_answer_over_the_socket() {
     assert_eq!(exchanges, 27 + 32, "every recorded exchange was sent");
     assert!(failures.is_empty(), "{} exchanges differ:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// analysisd's workers block in `recv` on an incomplete request (the recorded "second client
+/// while a first client holds a partial request" case waited 5.9 s); ours read connections
+/// asynchronously: with one worker and 300 clients each holding half a request, another client
+/// is still answered at once, and the held ones are answered when they complete.
+#[test]
+fn slow_clients_block_no_one() {
+    let dir = std::env::temp_dir().join(format!("logtest-serve-slow-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("logtest");
+    let rs = Ruleset::embedded().unwrap();
+    let opts = SessionOptions { manager_name: b"wazuh-manager".to_vec(), ..Default::default() };
+    let service = Arc::new(Logtest::new(RulesetState::Loaded(Arc::new(rs)), opts, Config::default()));
+    let listener = socket::bind(&path).unwrap();
+    // One worker, as analysisd's default `<threads>`.
+    std::thread::spawn(move || socket::serve(service, listener, 1));
+    let request = |event: &str| {
+        let body = format!(
+            "{{\"version\":1,\"command\":\"log_processing\",\"parameters\":{{\"event\":\"{event}\",\"log_format\":\"syslog\",\"location\":\"x\"}}}}"
+        );
+        let mut framed = (body.len() as u32).to_le_bytes().to_vec();
+        framed.extend_from_slice(body.as_bytes());
+        framed
+    };
+    let mut held = Vec::new();
+    for i in 0..300 {
+        let full = request(&format!("held {i}"));
+        let mut s = UnixStream::connect(&path).unwrap();
+        s.write_all(&full[..24]).unwrap();
+        held.push((s, full));
+    }
+    let started = std::time::Instant::now();
+    let reply = send(&path, &[request("an impatient client")], 0, false);
+    assert!(started.elapsed() < Duration::from_secs(3), "answered after {:?}", started.elapsed());
+    assert!(String::from_utf8_lossy(&reply).contains("an impatient client"), "{}", String::from_utf8_lossy(&reply));
+    for (i, (mut s, full)) in held.into_iter().enumerate() {
+        s.write_all(&full[24..]).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut got = Vec::new();
+        let _ = s.read_to_end(&mut got);
+        assert!(String::from_utf8_lossy(&got).contains(&format!("held {i}")), "held client {i}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -28,7 +28,8 @@ pub struct ServeArgs {
     http_tokens: Option<PathBuf>,
     #[command(flatten)]
     ruleset: RulesetArgs,
-    /// Worker threads accepting connections (<rule_test><threads>).
+    /// Worker threads processing requests (<rule_test><threads>); connections are read
+    /// asynchronously, so a slow client holds none of them.
     #[arg(long, default_value_t = 1, value_name = "N")]
     threads: usize,
     /// Most sessions kept; the one used longest ago goes first (<rule_test><max_sessions>).

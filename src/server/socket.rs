@@ -5,8 +5,13 @@
 //!
 //! * A length over 65,535 is answered with `(7315)` at once, without reading the payload.
 //! * A length of 0, a header or payload cut short by the client closing: no reply.
-//! * Like analysisd, there is no receive timeout; unlike analysisd's single default thread,
-//!   `threads` workers accept connections, so one slow client blocks only its worker.
+//! * Like analysisd, there is no receive timeout. Unlike analysisd, whose worker threads
+//!   (one by default) each block in `recv` on a connection until it is complete, connections
+//!   are read asynchronously: a client that sends half a request and waits holds a small
+//!   buffer, not a worker, and everyone else is answered meanwhile. The `threads` workers only
+//!   process complete requests. The buffer grows with what has arrived (at most 65,535 bytes),
+//!   and at most [`MAX_CONNECTIONS`] connections are open at once (further ones wait in the
+//!   listen queue).
 //! * The socket file is made with mode 0660 (owner and group only).
 
 use std::io::{Read, Write};
@@ -20,6 +25,9 @@ use super::protocol::{oversize_reply, Logtest};
 
 /// The largest request analysisd reads (`OS_MAXSTR - 1`).
 pub const MAX_REQUEST: usize = 65535;
+
+/// Connections open at once; beyond it, new ones wait to be accepted.
+pub const MAX_CONNECTIONS: usize = 4096;
 
 /// Why the socket could not be served.
 #[derive(Debug, thiserror::Error)]
@@ -48,34 +56,90 @@ pub fn bind(path: &Path) -> Result<UnixListener, ServeError> {
     Ok(listener)
 }
 
-/// Answers one connection.
+/// What a client sent, as far as it decides the answer.
+enum Frame {
+    /// A complete request of at most [`MAX_REQUEST`] bytes.
+    Request(Vec<u8>),
+    /// A header announcing more than [`MAX_REQUEST`] bytes: answered at once, unread.
+    Oversize,
+    /// A zero length, or the client closed before the header or payload was complete: no reply.
+    Nothing,
+}
+
+fn frame_length(header: [u8; 4]) -> Result<usize, Frame> {
+    match u32::from_le_bytes(header) as usize {
+        0 => Err(Frame::Nothing),
+        len if len > MAX_REQUEST => Err(Frame::Oversize),
+        len => Ok(len),
+    }
+}
+
+fn framed(reply: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(reply.len() + 4);
+    out.extend_from_slice(&(reply.len() as u32).to_le_bytes());
+    out.extend_from_slice(reply);
+    out
+}
+
+/// Answers one connection, blocking (the same framing as [`serve`], for callers with their own
+/// threads).
 pub fn serve_connection(service: &Logtest, mut stream: UnixStream) {
     let mut header = [0u8; 4];
     if stream.read_exact(&mut header).is_err() {
         return;
     }
-    let len = u32::from_le_bytes(header) as usize;
-    let reply = if len > MAX_REQUEST {
-        oversize_reply()
-    } else if len == 0 {
-        return;
-    } else {
-        let mut payload = vec![0u8; len];
-        if stream.read_exact(&mut payload).is_err() {
-            return;
+    let reply = match frame_length(header) {
+        Err(Frame::Oversize) => oversize_reply(),
+        Err(_) => return,
+        Ok(len) => {
+            let mut payload = Vec::new();
+            match (&mut stream).take(len as u64).read_to_end(&mut payload) {
+                Ok(n) if n == len => service.handle(&payload),
+                _ => return,
+            }
         }
-        service.handle(&payload)
     };
-    let mut out = Vec::with_capacity(reply.len() + 4);
-    out.extend_from_slice(&(reply.len() as u32).to_le_bytes());
-    out.extend_from_slice(&reply);
-    let _ = stream.write_all(&out);
+    let _ = stream.write_all(&framed(&reply));
 }
 
-/// Serves `listener` with `threads` workers until the process ends; a housekeeping thread
-/// removes idle sessions every `session_timeout` (as upstream's inactivity thread).
+/// Reads one frame without blocking a thread; the buffer grows only with what arrived.
+async fn read_frame(stream: &mut tokio::net::UnixStream) -> Frame {
+    use tokio::io::AsyncReadExt;
+    let mut header = [0u8; 4];
+    if stream.read_exact(&mut header).await.is_err() {
+        return Frame::Nothing;
+    }
+    let len = match frame_length(header) {
+        Ok(len) => len,
+        Err(f) => return f,
+    };
+    let mut payload = Vec::new();
+    match stream.take(len as u64).read_to_end(&mut payload).await {
+        Ok(n) if n == len => Frame::Request(payload),
+        _ => Frame::Nothing,
+    }
+}
+
+/// One connection on the async side: read, have a worker process it, answer, close.
+async fn answer(service: Arc<Logtest>, mut stream: tokio::net::UnixStream) {
+    use tokio::io::AsyncWriteExt;
+    let reply = match read_frame(&mut stream).await {
+        Frame::Nothing => return,
+        Frame::Oversize => oversize_reply(),
+        // The runtime's blocking pool is the `threads` workers.
+        Frame::Request(payload) => match tokio::task::spawn_blocking(move || service.handle(&payload)).await {
+            Ok(reply) => reply,
+            Err(_) => return,
+        },
+    };
+    let _ = stream.write_all(&framed(&reply)).await;
+}
+
+/// Serves `listener` until the process ends: connections are read asynchronously, `threads`
+/// workers process complete requests; a housekeeping thread removes idle sessions every
+/// `session_timeout` (as upstream's inactivity thread). Returns early only when the listener
+/// cannot be used.
 pub fn serve(service: Arc<Logtest>, listener: UnixListener, threads: usize) {
-    let listener = Arc::new(listener);
     {
         let service = Arc::clone(&service);
         std::thread::spawn(move || loop {
@@ -83,21 +147,45 @@ pub fn serve(service: Arc<Logtest>, listener: UnixListener, threads: usize) {
             service.expire(Instant::now());
         });
     }
-    let workers: Vec<_> = (0..threads.max(1))
-        .map(|_| {
-            let listener = Arc::clone(&listener);
-            let service = Arc::clone(&service);
-            std::thread::spawn(move || {
-                for conn in listener.incoming() {
-                    match conn {
-                        Ok(stream) => serve_connection(&service, stream),
-                        Err(_) => continue,
-                    }
+    let threads = threads.max(1);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .max_blocking_threads(threads)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("logtest serve: cannot start the socket's runtime: {e}");
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        if let Err(e) = listener.set_nonblocking(true) {
+            eprintln!("logtest serve: {e}");
+            return;
+        }
+        let listener = match tokio::net::UnixListener::from_std(listener) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("logtest serve: {e}");
+                return;
+            }
+        };
+        let open = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+        loop {
+            let Ok(slot) = Arc::clone(&open).acquire_owned().await else { return };
+            match listener.accept().await {
+                Ok((stream, _)) => {
+                    let service = Arc::clone(&service);
+                    tokio::spawn(async move {
+                        answer(service, stream).await;
+                        drop(slot);
+                    });
                 }
-            })
-        })
-        .collect();
-    for w in workers {
-        let _ = w.join();
-    }
+                // EMFILE and friends: wait a moment rather than spin.
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+            }
+        }
+    });
 }
