@@ -14,9 +14,8 @@
 //!   listen queue).
 //! * The socket file is made with mode 0660 (owner and group only).
 
-use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -79,27 +78,6 @@ fn framed(reply: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&(reply.len() as u32).to_le_bytes());
     out.extend_from_slice(reply);
     out
-}
-
-/// Answers one connection, blocking (the same framing as [`serve`], for callers with their own
-/// threads).
-pub fn serve_connection(service: &Logtest, mut stream: UnixStream) {
-    let mut header = [0u8; 4];
-    if stream.read_exact(&mut header).is_err() {
-        return;
-    }
-    let reply = match frame_length(header) {
-        Err(Frame::Oversize) => oversize_reply(),
-        Err(_) => return,
-        Ok(len) => {
-            let mut payload = Vec::new();
-            match (&mut stream).take(len as u64).read_to_end(&mut payload) {
-                Ok(n) if n == len => service.handle(&payload),
-                _ => return,
-            }
-        }
-    };
-    let _ = stream.write_all(&framed(&reply));
 }
 
 /// Reads one frame without blocking a thread; the buffer grows only with what arrived.
