@@ -87,13 +87,7 @@ fn pattern_attrs(c: &crate::rules::Cond) -> String {
 }
 
 fn pattern(c: &crate::rules::Cond) -> String {
-    use crate::matcher::Matcher;
-    lossy(match &c.m {
-        Matcher::OsMatch(p) => p.pattern(),
-        Matcher::OsRegex(p) => p.pattern(),
-        Matcher::Pcre2(p) => p.pattern(),
-        Matcher::Exact(p) => p,
-    })
+    lossy(c.m.pattern())
 }
 
 /// Why a pattern fails whatever the event (see `analysis::patterns`), if it does.

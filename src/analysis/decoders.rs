@@ -28,17 +28,8 @@ pub struct Shadowed {
 fn same(a: &Option<Matcher>, b: &Option<Matcher>) -> bool {
     match (a, b) {
         (None, None) => true,
-        (Some(x), Some(y)) => x.kind() == y.kind() && pattern(x) == pattern(y),
+        (Some(x), Some(y)) => x.kind() == y.kind() && x.pattern() == y.pattern(),
         _ => false,
-    }
-}
-
-fn pattern(m: &Matcher) -> &[u8] {
-    match m {
-        Matcher::OsMatch(p) => p.pattern(),
-        Matcher::OsRegex(p) => p.pattern(),
-        Matcher::Pcre2(p) => p.pattern(),
-        Matcher::Exact(p) => p,
     }
 }
 

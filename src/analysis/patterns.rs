@@ -15,22 +15,13 @@ fn first_non_ascii(pattern: &[u8]) -> (String, String) {
     (text, ch)
 }
 
-fn pattern_of(m: &Matcher) -> &[u8] {
-    match m {
-        Matcher::OsMatch(m) => m.pattern(),
-        Matcher::OsRegex(m) => m.pattern(),
-        Matcher::Pcre2(m) => m.pattern(),
-        Matcher::Exact(p) => p,
-    }
-}
-
 /// What to say about `m` in `element`, if some of its alternatives can never match.
 fn finding(element: &str, m: &Matcher, negate: bool) -> Option<(String, &'static str)> {
     let (dead, total) = m.dead_alternatives();
     if dead == 0 {
         return None;
     }
-    let (text, ch) = first_non_ascii(pattern_of(m));
+    let (text, ch) = first_non_ascii(m.pattern());
     let language = match m {
         Matcher::OsMatch(_) => "OS_Match",
         _ => "OS_Regex",

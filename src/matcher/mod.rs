@@ -91,6 +91,16 @@ impl Matcher {
         }
     }
 
+    /// The pattern as written.
+    pub(crate) fn pattern(&self) -> &[u8] {
+        match self {
+            Matcher::OsMatch(m) => m.pattern(),
+            Matcher::OsRegex(m) => m.pattern(),
+            Matcher::Pcre2(m) => m.pattern(),
+            Matcher::Exact(p) => p,
+        }
+    }
+
     /// How many of the pattern's `|` alternatives can never match anything, of how many: those
     /// with a literal byte >= 0x80 where Wazuh compares it as a signed `char` (an OS_Regex
     /// literal, an OS_Match substring test; see their modules). `(0, _)` for other languages.

@@ -124,11 +124,7 @@ pub fn serve(service: Arc<Logtest>, listener: UnixListener, threads: usize) {
         });
     }
     let threads = threads.max(1);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("logtest serve: cannot start the socket's runtime: {e}");
