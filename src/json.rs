@@ -434,13 +434,13 @@ fn push_utf8(cp: u32, out: &mut Vec<u8>) {
     }
 }
 
-/// The longest prefix of `b` that C `strtod` converts (decimal forms only; the caller's character
-/// set excludes the hex, `inf` and `nan` forms). Returns the value and the bytes used.
 /// How many bytes of `b` `strtod` converts (`None`: none), for [`crate::server`].
 pub(crate) fn strtod_len(b: &[u8]) -> Option<usize> {
     strtod_prefix(b).map(|(_, n)| n)
 }
 
+/// The longest prefix of `b` that C `strtod` converts (decimal forms only; the caller's character
+/// set excludes the hex, `inf` and `nan` forms). Returns the value and the bytes used.
 fn strtod_prefix(b: &[u8]) -> Option<(f64, usize)> {
     let mut i = 0;
     if matches!(b.first(), Some(b'+' | b'-')) {

@@ -42,16 +42,26 @@ fn start(tag: &str, shared: &Path, home: &Path, config: Config) -> PathBuf {
     start_with(tag, RulesetState::Loaded(Arc::new(rs)), config)
 }
 
-/// A server on a fresh socket serving `state` (a ruleset, or the failure to load one).
-fn start_with(tag: &str, state: RulesetState, config: Config) -> PathBuf {
+/// A fresh, empty temporary folder for `tag`.
+fn temp_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("logtest-serve-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("logtest");
+    dir
+}
+
+/// A server on a fresh socket serving `state` (a ruleset, or the failure to load one).
+fn start_with(tag: &str, state: RulesetState, config: Config) -> PathBuf {
+    serve_on(tag, state, config, 4)
+}
+
+/// [`start_with`] with `threads` workers.
+fn serve_on(tag: &str, state: RulesetState, config: Config, threads: usize) -> PathBuf {
+    let path = temp_dir(tag).join("logtest");
     let opts = SessionOptions { manager_name: b"wazuh-manager".to_vec(), ..Default::default() };
     let service = Arc::new(Logtest::new(state, opts, config));
     let listener = socket::bind(&path).unwrap();
-    std::thread::spawn(move || socket::serve(service, listener, 4));
+    std::thread::spawn(move || socket::serve(service, listener, threads));
     path
 }
 
@@ -473,9 +483,7 @@ fn ask(path: &Path, token: Option<&str>, event: &str) -> serde_json::Value {
 /// with --watch, when the file changes; a broken file keeps the previous ruleset.
 #[test]
 fn reloads_reach_new_sessions_and_spare_live_ones() {
-    let dir = std::env::temp_dir().join(format!("logtest-serve-reload-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("reload");
     let rules = dir.join("r.xml");
     let rule = |level: u32| {
         format!(
@@ -665,16 +673,9 @@ fn upstream_ruleset_load_cases_answer_over_the_socket() {
 /// is still answered at once, and the held ones are answered when they complete.
 #[test]
 fn slow_clients_block_no_one() {
-    let dir = std::env::temp_dir().join(format!("logtest-serve-slow-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("logtest");
     let rs = Ruleset::embedded().unwrap();
-    let opts = SessionOptions { manager_name: b"wazuh-manager".to_vec(), ..Default::default() };
-    let service = Arc::new(Logtest::new(RulesetState::Loaded(Arc::new(rs)), opts, Config::default()));
-    let listener = socket::bind(&path).unwrap();
     // One worker, as analysisd's default `<threads>`.
-    std::thread::spawn(move || socket::serve(service, listener, 1));
+    let path = serve_on("slow", RulesetState::Loaded(Arc::new(rs)), Config::default(), 1);
     let request = |event: &str| {
         let body = format!(
             "{{\"version\":1,\"command\":\"log_processing\",\"parameters\":{{\"event\":\"{event}\",\"log_format\":\"syslog\",\"location\":\"x\"}}}}"
@@ -701,5 +702,5 @@ fn slow_clients_block_no_one() {
         let _ = s.read_to_end(&mut got);
         assert!(String::from_utf8_lossy(&got).contains(&format!("held {i}")), "held client {i}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
